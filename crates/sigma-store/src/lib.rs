@@ -1,0 +1,83 @@
+//! The storage interface of Sigma: one trait, two backends (SQLite and
+//! PostgreSQL), one error type, and the test stories both backends pass.
+
+mod error;
+pub mod ip;
+pub mod stories;
+
+pub use error::{BoxError, Conflict, StoreError};
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use sigma_types::{
+    IpHistoryEntry, Page, PageRequest, Provider, ProviderDraft, SortOrder, Source, Stats, Vps, VpsDraft,
+    VpsFilter, VpsSort, VpsStatus,
+};
+use std::net::IpAddr;
+use std::sync::Arc;
+use uuid::Uuid;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Connection pool figures for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolState {
+    /// Open connections.
+    pub size: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// The most the pool will open.
+    pub max: u32,
+}
+
+/// Everything Sigma keeps. Implementations must make each method one
+/// transaction: on any error nothing is changed.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    /// Succeeds when the database answers a trivial query.
+    async fn ping(&self) -> Result<()>;
+    fn pool_state(&self) -> PoolState;
+    /// Closes every connection (on shutdown).
+    async fn close(&self);
+
+    async fn list_providers(&self, q: Option<&str>, page: PageRequest) -> Result<Page<Provider>>;
+    async fn get_provider(&self, id: Uuid) -> Result<Provider>;
+    /// `Conflict` when the name is taken (case-insensitively).
+    async fn create_provider(&self, draft: &ProviderDraft) -> Result<Provider>;
+    /// `VersionMismatch` when the stored version is not `version`.
+    async fn update_provider(&self, id: Uuid, draft: &ProviderDraft, version: i64) -> Result<Provider>;
+    /// `Conflict` while any VPS, even retired or trashed, refers to it.
+    async fn delete_provider(&self, id: Uuid) -> Result<()>;
+
+    async fn list_vps(&self, filter: &VpsFilter, page: PageRequest, sort: VpsSort, order: SortOrder)
+    -> Result<Page<Vps>>;
+    /// Finds a VPS, including one in the trash.
+    async fn get_vps(&self, id: Uuid) -> Result<Vps>;
+    /// `Conflict` naming the other VPS when a live VPS holds the host name or
+    /// one of the addresses; `Invalid` when the provider does not exist.
+    async fn create_vps(&self, draft: &VpsDraft, source: Source) -> Result<Vps>;
+    /// Replaces the editable fields. `retired_at` follows the status.
+    async fn update_vps(&self, id: Uuid, draft: &VpsDraft, version: i64) -> Result<Vps>;
+    /// Sets `status = retired`; does nothing to a retired VPS.
+    async fn retire_vps(&self, id: Uuid) -> Result<Vps>;
+    /// Moves a VPS to the trash; does nothing to one already there.
+    async fn trash_vps(&self, id: Uuid) -> Result<Vps>;
+    /// Brings a VPS back from the trash; `Conflict` when its host name or
+    /// addresses were taken meanwhile.
+    async fn restore_vps(&self, id: Uuid) -> Result<Vps>;
+    /// Removes a VPS and its history for good.
+    async fn purge_vps(&self, id: Uuid) -> Result<()>;
+    /// The addresses a VPS has held, newest first.
+    async fn vps_ip_history(&self, id: Uuid) -> Result<Vec<IpHistoryEntry>>;
+    /// The VPS that held an address, newest first.
+    async fn ip_history(&self, ip: IpAddr) -> Result<Vec<IpHistoryEntry>>;
+
+    /// Dashboard totals; `today` anchors the expiry windows.
+    async fn stats(&self, today: NaiveDate) -> Result<Stats>;
+    /// VPS not in the trash, by status (for `/metrics`).
+    async fn count_vps_by_status(&self) -> Result<Vec<(VpsStatus, i64)>>;
+}
+
+pub type DynStore = Arc<dyn Store>;

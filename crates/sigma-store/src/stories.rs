@@ -1,0 +1,440 @@
+//! Backend-independent test stories. Each takes a fresh, empty store; the
+//! backends run every story through [`story_tests!`](crate::story_tests).
+
+use crate::{Store, StoreError};
+use chrono::{Days, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use sigma_types::{
+    BillingCycle, IpEntry, IpLabel, PageRequest, Provider, ProviderDraft, Purpose, SortOrder, Source, VpsDraft,
+    VpsFilter, VpsSort, VpsStatus,
+};
+use std::net::IpAddr;
+use std::str::FromStr;
+
+/// Generates one `#[tokio::test]` per story, each with a store made by
+/// `$make().await` (an async fn returning something that derefs to a `Store`).
+#[macro_export]
+macro_rules! story_tests {
+    ($make:path) => {
+        $crate::story_tests!(@each $make;
+            providers_crud, provider_delete_refused_while_referenced, vps_round_trip,
+            live_addresses_and_hostnames_are_unique, retire_frees_and_is_idempotent,
+            trash_restore_purge, ip_history_follows_every_change, update_checks_version,
+            list_filters_sort_and_paginate, stats_add_up, concurrent_creates_keep_one);
+    };
+    (@each $make:path; $($name:ident),+) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let store = $make().await;
+                $crate::stories::$name(&*store).await;
+            }
+        )+
+    };
+}
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn dec(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+pub fn provider_draft(name: &str) -> ProviderDraft {
+    ProviderDraft {
+        name: name.into(),
+        country: Some("US".into()),
+        website: Some("https://example.com".into()),
+        panel_url: None,
+        api_supported: false,
+        notes: None,
+        rating: Some(4),
+    }
+}
+
+pub fn vps_draft(provider: &Provider, hostname: &str, ips: &[&str]) -> VpsDraft {
+    VpsDraft {
+        hostname: hostname.into(),
+        alias: None,
+        provider_id: provider.id,
+        country: "JP".into(),
+        city: None,
+        dc_name: None,
+        ip_addresses: ips.iter().map(|s| IpEntry { ip: ip(s), label: None }).collect(),
+        ssh_port: 22,
+        ssh_user: None,
+        status: VpsStatus::Active,
+        purpose: Purpose::VpnExit,
+        vpn_protocol: None,
+        tags: vec![],
+        cpu_cores: None,
+        ram_mb: None,
+        disk_gb: None,
+        bandwidth_tb: None,
+        price: None,
+        currency: "USD".into(),
+        billing_cycle: BillingCycle::Monthly,
+        purchase_date: None,
+        expire_date: None,
+        auto_renew: false,
+        monitoring_enabled: true,
+        node_exporter_port: 9100,
+        extra: serde_json::json!({}),
+        notes: None,
+    }
+}
+
+fn all() -> PageRequest {
+    PageRequest { page: 1, per_page: 500 }
+}
+
+async fn hostnames(store: &dyn Store, filter: VpsFilter) -> Vec<String> {
+    let page = store.list_vps(&filter, all(), VpsSort::Hostname, SortOrder::Asc).await.unwrap();
+    assert_eq!(page.total as usize, page.data.len());
+    page.data.into_iter().map(|v| v.hostname).collect()
+}
+
+fn assert_conflict<T: std::fmt::Debug>(r: Result<T, StoreError>, needle: &str) -> crate::Conflict {
+    match r {
+        Err(StoreError::Conflict(c)) => {
+            assert!(c.message.contains(needle), "conflict {:?} does not mention {needle:?}", c.message);
+            c
+        }
+        other => panic!("expected a conflict about {needle:?}, got {other:?}"),
+    }
+}
+
+pub async fn providers_crud(store: &dyn Store) {
+    let dmit = store.create_provider(&provider_draft("DMIT")).await.unwrap();
+    assert_eq!(dmit.name, "DMIT");
+    assert_eq!((dmit.vps_count, dmit.active_vps_count), (0, 0));
+    assert_eq!(store.get_provider(dmit.id).await.unwrap(), dmit);
+    assert_conflict(store.create_provider(&provider_draft("dmit")).await, "dmit");
+
+    let rn = store.create_provider(&provider_draft("RackNerd")).await.unwrap();
+    let page = store.list_providers(None, all()).await.unwrap();
+    assert_eq!(page.total, 2);
+    assert_eq!(page.data.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["DMIT", "RackNerd"]);
+    let found = store.list_providers(Some("nerd"), all()).await.unwrap();
+    assert_eq!(found.data, vec![rn.clone()]);
+    let second = store.list_providers(None, PageRequest { page: 2, per_page: 1 }).await.unwrap();
+    assert_eq!((second.total, second.data.len(), second.data[0].id), (2, 1, rn.id));
+
+    let mut draft = provider_draft("RackNerd LLC");
+    draft.notes = Some("cheap".into());
+    draft.rating = None;
+    let updated = store.update_provider(rn.id, &draft, rn.version).await.unwrap();
+    assert_eq!((updated.name.as_str(), updated.notes.as_deref(), updated.rating), ("RackNerd LLC", Some("cheap"), None));
+    assert!(updated.version > rn.version && updated.updated_at >= rn.updated_at);
+    assert!(matches!(store.update_provider(rn.id, &draft, rn.version).await, Err(StoreError::VersionMismatch)));
+    assert_conflict(store.update_provider(rn.id, &provider_draft("DMIT"), updated.version).await, "DMIT");
+    // Renaming to a different case of its own name is fine.
+    store.update_provider(dmit.id, &provider_draft("dmit"), dmit.version).await.unwrap();
+
+    store.delete_provider(rn.id).await.unwrap();
+    assert!(matches!(store.get_provider(rn.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.delete_provider(rn.id).await, Err(StoreError::NotFound)));
+    let missing = uuid::Uuid::now_v7();
+    assert!(matches!(store.update_provider(missing, &draft, 1).await, Err(StoreError::NotFound)));
+}
+
+pub async fn provider_delete_refused_while_referenced(store: &dyn Store) {
+    let p = store.create_provider(&provider_draft("P")).await.unwrap();
+    let a = store.create_vps(&vps_draft(&p, "a", &[]), Source::Manual).await.unwrap();
+    let mut draft = vps_draft(&p, "b", &[]);
+    draft.status = VpsStatus::Provisioning;
+    store.create_vps(&draft, Source::Manual).await.unwrap();
+    let counted = store.get_provider(p.id).await.unwrap();
+    assert_eq!((counted.vps_count, counted.active_vps_count), (2, 1));
+
+    assert_conflict(store.delete_provider(p.id).await, "VPS");
+    store.retire_vps(a.id).await.unwrap();
+    let b = store.list_vps(&VpsFilter::default(), all(), VpsSort::Hostname, SortOrder::Asc).await.unwrap().data[1].clone();
+    store.trash_vps(b.id).await.unwrap();
+    let counted = store.get_provider(p.id).await.unwrap();
+    assert_eq!((counted.vps_count, counted.active_vps_count), (0, 0));
+    // Retired and trashed VPS still keep their provider.
+    assert_conflict(store.delete_provider(p.id).await, "VPS");
+    store.purge_vps(a.id).await.unwrap();
+    store.purge_vps(b.id).await.unwrap();
+    store.delete_provider(p.id).await.unwrap();
+}
+
+pub async fn vps_round_trip(store: &dyn Store) {
+    let p = store.create_provider(&provider_draft("DMIT")).await.unwrap();
+    let mut d = vps_draft(&p, "tokyo-1.example.com", &["103.1.2.3", "2001:db8::1"]);
+    d.ip_addresses[0].label = Some(IpLabel::ChinaTelecom);
+    d.alias = Some("Tokyo 1 — 東京".into());
+    d.city = Some("Tokyo".into());
+    d.dc_name = Some("TYO2".into());
+    d.ssh_port = 2222;
+    d.ssh_user = Some("root".into());
+    d.vpn_protocol = Some("vless".into());
+    d.tags = vec!["iplc".into(), "cn-optimized".into()];
+    d.cpu_cores = Some(2);
+    d.ram_mb = Some(2048);
+    d.disk_gb = Some(40);
+    d.bandwidth_tb = Some(dec("1.5"));
+    d.price = Some(dec("29.97"));
+    d.currency = "EUR".into();
+    d.billing_cycle = BillingCycle::Quarterly;
+    d.purchase_date = NaiveDate::from_ymd_opt(2026, 11, 1);
+    d.expire_date = NaiveDate::from_ymd_opt(2027, 2, 1);
+    d.auto_renew = true;
+    d.monitoring_enabled = false;
+    d.node_exporter_port = 9101;
+    d.extra = serde_json::json!({"panel_id": 42, "nested": {"a": [1, 2]}});
+    d.notes = Some("first of its kind".into());
+
+    let before = Utc::now();
+    let v = store.create_vps(&d, Source::Import).await.unwrap();
+    assert_eq!(v.id.get_version_num(), 7, "UUIDv7 keys");
+    assert_eq!(v.provider_name, "DMIT");
+    assert_eq!(v.monthly_cost, dec("9.99"));
+    assert_eq!(v.source, Source::Import);
+    assert!(v.created_at >= before - chrono::Duration::seconds(1) && v.retired_at.is_none() && v.deleted_at.is_none());
+    assert_eq!(v.agent, None);
+    let back = sigma_types::VpsCreate::from(&v).validate().unwrap();
+    assert_eq!(back, d, "every field survives the round trip");
+    assert_eq!(store.get_vps(v.id).await.unwrap(), v);
+
+    let mut bad = vps_draft(&p, "other", &[]);
+    bad.provider_id = uuid::Uuid::now_v7();
+    match store.create_vps(&bad, Source::Manual).await {
+        Err(StoreError::Invalid(e)) => assert!(e.0.contains_key("provider_id")),
+        other => panic!("expected invalid provider_id, got {other:?}"),
+    }
+    assert!(matches!(store.get_vps(uuid::Uuid::now_v7()).await, Err(StoreError::NotFound)));
+}
+
+pub async fn live_addresses_and_hostnames_are_unique(store: &dyn Store) {
+    let p = store.create_provider(&provider_draft("P")).await.unwrap();
+    let a = store.create_vps(&vps_draft(&p, "a", &["10.0.0.1", "2001:db8::1"]), Source::Manual).await.unwrap();
+    let c = assert_conflict(store.create_vps(&vps_draft(&p, "b", &["10.0.0.2", "2001:db8::1"]), Source::Manual).await, "2001:db8::1");
+    assert_eq!(c.other_vps, Some((a.id, "a".into())));
+    let c = assert_conflict(store.create_vps(&vps_draft(&p, "a", &[]), Source::Manual).await, "a");
+    assert_eq!(c.field.as_deref(), Some("hostname"));
+    assert_eq!(c.other_vps.map(|o| o.0), Some(a.id));
+
+    let b = store.create_vps(&vps_draft(&p, "b", &["10.0.0.2"]), Source::Manual).await.unwrap();
+    let c = assert_conflict(store.update_vps(b.id, &vps_draft(&p, "b", &["10.0.0.2", "10.0.0.1"]), b.version).await, "10.0.0.1");
+    assert_eq!(c.other_vps.map(|o| o.1), Some("a".into()));
+    // A VPS may keep its own addresses when updated.
+    store.update_vps(a.id, &vps_draft(&p, "a", &["2001:db8::1", "10.0.0.1"]), a.version).await.unwrap();
+    assert_eq!(hostnames(store, VpsFilter::default()).await, ["a", "b"], "nothing half-written");
+    assert_eq!(store.get_vps(b.id).await.unwrap().ip_addresses.len(), 1);
+}
+
+pub async fn retire_frees_and_is_idempotent(store: &dyn Store) {
+    let p = store.create_provider(&provider_draft("P")).await.unwrap();
+    let a = store.create_vps(&vps_draft(&p, "a", &["10.0.0.1"]), Source::Manual).await.unwrap();
+    let r = store.retire_vps(a.id).await.unwrap();
+    assert_eq!(r.status, VpsStatus::Retired);
+    let at = r.retired_at.expect("retired_at set");
+    let again = store.retire_vps(a.id).await.unwrap();
+    assert_eq!(again.retired_at, Some(at), "retiring twice changes nothing");
+    assert_eq!(again.ip_addresses, r.ip_addresses, "a retired VPS keeps its addresses");
+
+    // Its host name and address are free for a new VPS.
+    let a2 = store.create_vps(&vps_draft(&p, "a", &["10.0.0.1"]), Source::Manual).await.unwrap();
+    // Bringing the old one back to life now collides.
+    let revive = vps_draft(&p, "a-old", &["10.0.0.1"]);
+    let c = assert_conflict(store.update_vps(a.id, &revive, again.version).await, "10.0.0.1");
+    assert_eq!(c.other_vps.map(|o| o.0), Some(a2.id));
+    let revived = store.update_vps(a.id, &vps_draft(&p, "a-old", &["10.0.0.9"]), again.version).await.unwrap();
+    assert_eq!((revived.status, revived.retired_at), (VpsStatus::Active, None));
+    assert!(matches!(store.retire_vps(uuid::Uuid::now_v7()).await, Err(StoreError::NotFound)));
+}
+
+pub async fn trash_restore_purge(store: &dyn Store) {
+    let p = store.create_provider(&provider_draft("P")).await.unwrap();
+    let a = store.create_vps(&vps_draft(&p, "a", &["10.0.0.1"]), Source::Manual).await.unwrap();
+    let t = store.trash_vps(a.id).await.unwrap();
+    assert!(t.deleted_at.is_some());
+    assert_eq!(store.trash_vps(a.id).await.unwrap().deleted_at, t.deleted_at, "idempotent");
+    assert!(hostnames(store, VpsFilter::default()).await.is_empty(), "the trash leaves lists");
+    assert_eq!(hostnames(store, VpsFilter { deleted: true, ..Default::default() }).await, ["a"]);
+    assert!(store.get_vps(a.id).await.unwrap().deleted_at.is_some(), "still readable");
+    assert_conflict(store.update_vps(a.id, &vps_draft(&p, "a", &[]), t.version).await, "trash");
+    assert_conflict(store.retire_vps(a.id).await, "trash");
+
+    // Its address is free meanwhile, so restoring collides.
+    let b = store.create_vps(&vps_draft(&p, "b", &["10.0.0.1"]), Source::Manual).await.unwrap();
+    let c = assert_conflict(store.restore_vps(a.id).await, "10.0.0.1");
+    assert_eq!(c.other_vps.map(|o| o.0), Some(b.id));
+    assert!(store.get_vps(a.id).await.unwrap().deleted_at.is_some(), "restore changed nothing");
+    store.trash_vps(b.id).await.unwrap();
+    let restored = store.restore_vps(a.id).await.unwrap();
+    assert_eq!(restored.deleted_at, None);
+    assert_eq!(store.restore_vps(a.id).await.unwrap().deleted_at, None, "idempotent");
+    assert_eq!(hostnames(store, VpsFilter::default()).await, ["a"]);
+
+    store.purge_vps(b.id).await.unwrap();
+    assert!(matches!(store.get_vps(b.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.purge_vps(b.id).await, Err(StoreError::NotFound)));
+    assert!(store.vps_ip_history(b.id).await.is_err() || store.vps_ip_history(b.id).await.unwrap().is_empty());
+}
+
+pub async fn ip_history_follows_every_change(store: &dyn Store) {
+    let p = store.create_provider(&provider_draft("P")).await.unwrap();
+    let a = store.create_vps(&vps_draft(&p, "a", &["10.0.0.1", "10.0.0.2"]), Source::Manual).await.unwrap();
+    let a = store.update_vps(a.id, &vps_draft(&p, "a", &["10.0.0.2", "10.0.0.3"]), a.version).await.unwrap();
+    let h = store.vps_ip_history(a.id).await.unwrap();
+    let open: Vec<_> = h.iter().filter(|e| e.released_at.is_none()).map(|e| e.ip.to_string()).collect();
+    let closed: Vec<_> = h.iter().filter(|e| e.released_at.is_some()).map(|e| e.ip.to_string()).collect();
+    assert_eq!(h.len(), 3);
+    assert!(open.contains(&"10.0.0.2".into()) && open.contains(&"10.0.0.3".into()));
+    assert_eq!(closed, ["10.0.0.1"]);
+
+    store.retire_vps(a.id).await.unwrap();
+    let b = store.create_vps(&vps_draft(&p, "b", &["10.0.0.2"]), Source::Manual).await.unwrap();
+    let who = store.ip_history(ip("10.0.0.2")).await.unwrap();
+    assert_eq!(who.len(), 2);
+    assert_eq!((who[0].vps_id, who[0].hostname.as_str(), who[0].released_at), (b.id, "b", None));
+    assert_eq!((who[1].vps_id, who[1].hostname.as_str()), (a.id, "a"));
+    assert!(who[1].released_at.is_some() && who[1].released_at.unwrap() <= who[0].assigned_at);
+    assert!(store.vps_ip_history(a.id).await.unwrap().iter().all(|e| e.released_at.is_some()));
+
+    store.trash_vps(b.id).await.unwrap();
+    assert!(store.ip_history(ip("10.0.0.2")).await.unwrap().iter().all(|e| e.released_at.is_some()));
+    store.restore_vps(b.id).await.unwrap();
+    assert_eq!(store.ip_history(ip("10.0.0.2")).await.unwrap().iter().filter(|e| e.released_at.is_none()).count(), 1);
+    assert!(store.ip_history(ip("192.0.2.1")).await.unwrap().is_empty());
+}
+
+pub async fn update_checks_version(store: &dyn Store) {
+    let p = store.create_provider(&provider_draft("P")).await.unwrap();
+    let a = store.create_vps(&vps_draft(&p, "a", &[]), Source::Manual).await.unwrap();
+    let mut d = vps_draft(&p, "a", &[]);
+    d.notes = Some("one".into());
+    let one = store.update_vps(a.id, &d, a.version).await.unwrap();
+    assert!(one.version > a.version);
+    d.notes = Some("two".into());
+    assert!(matches!(store.update_vps(a.id, &d, a.version).await, Err(StoreError::VersionMismatch)));
+    assert_eq!(store.get_vps(a.id).await.unwrap().notes.as_deref(), Some("one"));
+    assert_eq!(one.source, Source::Manual);
+}
+
+pub async fn list_filters_sort_and_paginate(store: &dyn Store) {
+    let p = store.create_provider(&provider_draft("P")).await.unwrap();
+    let q = store.create_provider(&provider_draft("Q")).await.unwrap();
+    let today = Utc::now().date_naive();
+    let day = |n: i64| if n >= 0 { today + Days::new(n as u64) } else { today - Days::new((-n) as u64) };
+
+    let mut a = vps_draft(&p, "alpha", &["103.1.2.3"]);
+    a.tags = vec!["iplc".into(), "cn".into()];
+    a.expire_date = Some(day(3));
+    a.price = Some(dec("5"));
+    a.notes = Some("Needle in notes".into());
+    let mut b = vps_draft(&q, "bravo", &["103.1.9.9", "2001:db8::5"]);
+    b.country = "DE".into();
+    b.tags = vec!["iplc".into()];
+    b.purpose = Purpose::Monitor;
+    b.expire_date = Some(day(-2));
+    b.price = Some(dec("12"));
+    b.alias = Some("Frankfurt Box".into());
+    let mut c = vps_draft(&p, "charlie", &["104.0.0.1"]);
+    c.status = VpsStatus::Provisioning;
+    c.monitoring_enabled = false;
+    c.expire_date = Some(day(20));
+    c.price = Some(dec("1.5"));
+    let mut d = vps_draft(&p, "delta", &["103.1.0.7"]);
+    d.expire_date = Some(day(1));
+    d.tags = vec!["iplc".into(), "cn".into()];
+    for draft in [&a, &b, &c, &d] {
+        store.create_vps(draft, Source::Manual).await.unwrap();
+    }
+    let delta = store.list_vps(&VpsFilter { q: Some("delta".into()), ..Default::default() }, all(), VpsSort::Hostname, SortOrder::Asc).await.unwrap().data[0].clone();
+    store.retire_vps(delta.id).await.unwrap();
+
+    let f = VpsFilter::default;
+    assert_eq!(hostnames(store, f()).await, ["alpha", "bravo", "charlie", "delta"]);
+    assert_eq!(hostnames(store, VpsFilter { statuses: vec![VpsStatus::Active], ..f() }).await, ["alpha", "bravo"]);
+    assert_eq!(hostnames(store, VpsFilter { statuses: vec![VpsStatus::Provisioning, VpsStatus::Retired], ..f() }).await, ["charlie", "delta"]);
+    assert_eq!(hostnames(store, VpsFilter { country: Some("DE".into()), ..f() }).await, ["bravo"]);
+    assert_eq!(hostnames(store, VpsFilter { provider_id: Some(q.id), ..f() }).await, ["bravo"]);
+    assert_eq!(hostnames(store, VpsFilter { purpose: Some(Purpose::VpnExit), ..f() }).await, ["alpha", "charlie", "delta"]);
+    assert_eq!(hostnames(store, VpsFilter { tags: vec!["iplc".into()], ..f() }).await, ["alpha", "bravo", "delta"]);
+    assert_eq!(hostnames(store, VpsFilter { tags: vec!["iplc".into(), "cn".into()], ..f() }).await, ["alpha", "delta"]);
+    assert!(hostnames(store, VpsFilter { tags: vec!["iplc".into(), "nope".into()], ..f() }).await.is_empty());
+    assert_eq!(hostnames(store, VpsFilter { q: Some("needle".into()), ..f() }).await, ["alpha"]);
+    assert_eq!(hostnames(store, VpsFilter { q: Some("frankfurt".into()), ..f() }).await, ["bravo"]);
+    assert_eq!(hostnames(store, VpsFilter { q: Some("104.0".into()), ..f() }).await, ["charlie"]);
+    assert_eq!(hostnames(store, VpsFilter { q: Some("100%_".into()), ..f() }).await, Vec::<String>::new(), "LIKE wildcards are literal");
+    let net = |s: &str| Some(s.parse().unwrap());
+    assert_eq!(hostnames(store, VpsFilter { ip: net("103.1.0.0/16"), ..f() }).await, ["alpha", "bravo", "delta"]);
+    assert_eq!(hostnames(store, VpsFilter { ip: net("103.1.2.3/32"), ..f() }).await, ["alpha"]);
+    assert_eq!(hostnames(store, VpsFilter { ip: net("2001:db8::/32"), ..f() }).await, ["bravo"]);
+    assert_eq!(hostnames(store, VpsFilter { expires_by: Some(day(7)), ..f() }).await, ["alpha", "bravo"], "overdue included, retired not");
+    assert_eq!(hostnames(store, VpsFilter { monitoring_enabled: Some(false), ..f() }).await, ["charlie"]);
+    assert_eq!(hostnames(store, VpsFilter { statuses: vec![VpsStatus::Active], tags: vec!["iplc".into()], country: Some("JP".into()), ..f() }).await, ["alpha"]);
+
+    let sorted = |sort, order| async move {
+        store.list_vps(&f(), all(), sort, order).await.unwrap().data.into_iter().map(|v| v.hostname).collect::<Vec<_>>()
+    };
+    assert_eq!(sorted(VpsSort::MonthlyCost, SortOrder::Desc).await, ["bravo", "alpha", "charlie", "delta"]);
+    assert_eq!(sorted(VpsSort::ExpireDate, SortOrder::Asc).await, ["bravo", "delta", "alpha", "charlie"]);
+    assert_eq!(sorted(VpsSort::CreatedAt, SortOrder::Desc).await, ["delta", "charlie", "bravo", "alpha"]);
+    assert_eq!(sorted(VpsSort::Country, SortOrder::Asc).await[0], "bravo");
+    assert_eq!(sorted(VpsSort::Status, SortOrder::Asc).await, ["alpha", "bravo", "charlie", "delta"]);
+
+    let page = store.list_vps(&f(), PageRequest { page: 2, per_page: 3 }, VpsSort::Hostname, SortOrder::Asc).await.unwrap();
+    assert_eq!((page.total, page.page, page.per_page), (4, 2, 3));
+    assert_eq!(page.data.iter().map(|v| v.hostname.as_str()).collect::<Vec<_>>(), ["delta"]);
+    let beyond = store.list_vps(&f(), PageRequest { page: 9, per_page: 3 }, VpsSort::Hostname, SortOrder::Asc).await.unwrap();
+    assert_eq!((beyond.total, beyond.data.len()), (4, 0));
+}
+
+pub async fn stats_add_up(store: &dyn Store) {
+    let today = Utc::now().date_naive();
+    let p = store.create_provider(&provider_draft("P")).await.unwrap();
+    let q = store.create_provider(&provider_draft("Q")).await.unwrap();
+    let mut a = vps_draft(&p, "a", &[]);
+    a.price = Some(dec("10"));
+    a.expire_date = Some(today + Days::new(5));
+    let mut b = vps_draft(&p, "b", &[]);
+    b.price = Some(dec("120"));
+    b.billing_cycle = BillingCycle::Annual;
+    b.expire_date = Some(today + Days::new(20));
+    b.purpose = Purpose::Monitor;
+    let mut c = vps_draft(&q, "c", &[]);
+    c.price = Some(dec("3.33"));
+    c.currency = "EUR".into();
+    c.country = "DE".into();
+    c.expire_date = Some(today - Days::new(1));
+    let mut d = vps_draft(&q, "d", &[]);
+    d.price = Some(dec("99"));
+    d.expire_date = Some(today);
+    for draft in [&a, &b, &c, &d] {
+        store.create_vps(draft, Source::Manual).await.unwrap();
+    }
+    let d_id = store.list_vps(&VpsFilter { q: Some("d".into()), country: Some("JP".into()), provider_id: Some(q.id), ..Default::default() }, all(), VpsSort::Hostname, SortOrder::Asc).await.unwrap().data[0].id;
+    store.retire_vps(d_id).await.unwrap();
+
+    let s = store.stats(today).await.unwrap();
+    assert_eq!((s.total_vps, s.retired_vps, s.total_providers), (3, 1, 2));
+    assert_eq!(s.by_status.get("active"), Some(&3));
+    assert_eq!(s.by_status.get("retired"), Some(&1));
+    assert_eq!(s.by_status.get("suspended"), Some(&0));
+    assert_eq!(s.by_country.get("JP"), Some(&2));
+    assert_eq!(s.by_country.get("DE"), Some(&1));
+    assert_eq!(s.by_purpose.get("monitor"), Some(&1));
+    assert_eq!(s.by_provider.iter().map(|c| (c.provider_name.as_str(), c.count)).collect::<Vec<_>>(), [("P", 2), ("Q", 1)]);
+    assert_eq!((s.expiring_7d, s.expiring_30d), (2, 3));
+    let cost: Vec<_> = s.monthly_cost.iter().map(|c| (c.currency.as_str(), c.amount.normalize().to_string())).collect();
+    assert_eq!(cost, [("EUR", "3.33".to_string()), ("USD", "20".to_string())]);
+
+    let by_status = store.count_vps_by_status().await.unwrap();
+    assert!(by_status.contains(&(VpsStatus::Active, 3)) && by_status.contains(&(VpsStatus::Retired, 1)));
+}
+
+pub async fn concurrent_creates_keep_one(store: &dyn Store) {
+    let p = store.create_provider(&provider_draft("P")).await.unwrap();
+    let drafts: Vec<_> = (0..8).map(|i| vps_draft(&p, &format!("racer-{i}"), &["198.51.100.7"])).collect();
+    let results = futures::future::join_all(drafts.iter().map(|d| store.create_vps(d, Source::Manual))).await;
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(ok, 1, "exactly one VPS gets the address: {results:?}");
+    assert!(results.iter().filter(|r| r.is_err()).all(|r| matches!(r, Err(StoreError::Conflict(_)))));
+    assert_eq!(hostnames(store, VpsFilter::default()).await.len(), 1);
+}

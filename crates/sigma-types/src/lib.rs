@@ -1,0 +1,28 @@
+//! The request and response types every Sigma program shares: the server,
+//! the client, the CLI, the agent and the probe speak exactly these.
+//!
+//! Inputs arrive as plain data (`VpsCreate`, `ProviderCreate`, patches) and
+//! become trusted values only through `validate`, which collects every field
+//! error at once so a form can show them all.
+
+mod codes;
+mod enums;
+mod error;
+mod list;
+mod patch;
+mod provider;
+mod stats;
+pub mod validate;
+mod vps;
+
+pub use enums::{BillingCycle, IpLabel, Purpose, Source, VpsStatus};
+pub use error::{ErrorBody, ErrorDetail};
+pub use list::{Page, PageRequest, ProviderListQuery, SortOrder, VpsFilter, VpsListQuery, VpsSort};
+pub use patch::Patch;
+pub use provider::{Provider, ProviderCreate, ProviderDraft, ProviderPatch};
+pub use stats::{AgentCounts, CountBy, CurrencyAmount, Stats};
+pub use validate::FieldErrors;
+pub use vps::{
+    AgentStatus, IpEntry, IpEntryInput, IpHistoryEntry, IpHistoryQuery, Vps, VpsAgent,
+    VpsCreate, VpsDraft, VpsPatch,
+};
