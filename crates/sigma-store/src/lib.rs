@@ -5,7 +5,7 @@ mod error;
 pub mod ip;
 pub mod stories;
 
-pub use error::{BoxError, Conflict, StoreError};
+pub use error::{BoxError, Conflict, StoreError, unknown_provider};
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -81,3 +81,31 @@ pub trait Store: Send + Sync + 'static {
 }
 
 pub type DynStore = Arc<dyn Store>;
+
+/// The lower-cased text that `?q=` searches: host name, alias, addresses
+/// and notes.
+pub fn search_text(d: &VpsDraft) -> String {
+    let ips: Vec<String> = d.ip_addresses.iter().map(|e| e.ip.to_string()).collect();
+    [d.hostname.as_str(), d.alias.as_deref().unwrap_or(""), &ips.join(" "), d.notes.as_deref().unwrap_or("")]
+        .join("\n")
+        .to_lowercase()
+}
+
+/// Escapes `%`, `_` and `\\` so a search text matches literally in `LIKE ... ESCAPE '\\'`.
+pub fn like_pattern(q: &str) -> String {
+    let mut out = String::with_capacity(q.len() + 2);
+    out.push('%');
+    for c in q.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// The live addresses of a VPS: all of them while it is live, none after.
+pub fn live_ips(v: &Vps) -> Vec<IpAddr> {
+    if v.is_live() { v.ip_addresses.iter().map(|e| e.ip).collect() } else { Vec::new() }
+}

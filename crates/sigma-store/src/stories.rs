@@ -110,7 +110,7 @@ pub async fn providers_crud(store: &dyn Store) {
     assert_eq!(dmit.name, "DMIT");
     assert_eq!((dmit.vps_count, dmit.active_vps_count), (0, 0));
     assert_eq!(store.get_provider(dmit.id).await.unwrap(), dmit);
-    assert_conflict(store.create_provider(&provider_draft("dmit")).await, "dmit");
+    assert_conflict(store.create_provider(&provider_draft("dmit")).await, "DMIT");
 
     let rn = store.create_provider(&provider_draft("RackNerd")).await.unwrap();
     let page = store.list_providers(None, all()).await.unwrap();

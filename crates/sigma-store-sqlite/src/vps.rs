@@ -1,0 +1,434 @@
+//! VPS writes, list queries and stats.
+
+use crate::rows::{self, get_vps};
+use crate::{now, ts};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use sigma_store::{Conflict, Result, StoreError, live_ips, search_text, unknown_provider};
+use sigma_types::{
+    CountBy, CurrencyAmount, Page, PageRequest, SortOrder, Source, Stats, Vps, VpsDraft, VpsFilter, VpsSort,
+    VpsStatus,
+};
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use std::net::IpAddr;
+use uuid::Uuid;
+
+const LIVE: &str = "v.status <> 'retired' AND v.deleted_at IS NULL";
+
+/// The editable columns, in the order `bind_draft` binds them.
+const DRAFT_COLUMNS: &[&str] = &[
+    "hostname", "alias", "provider_id", "country", "city", "dc_name", "ip_addresses", "ssh_port", "ssh_user",
+    "status", "purpose", "vpn_protocol", "tags", "cpu_cores", "ram_mb", "disk_gb", "bandwidth_tb", "price",
+    "currency", "billing_cycle", "monthly_cost_e4", "purchase_date", "expire_date", "auto_renew",
+    "monitoring_enabled", "node_exporter_port", "extra", "notes", "search",
+];
+
+type Query<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>;
+
+fn cost_e4(cost: Decimal) -> i64 {
+    let mut c = cost;
+    c.rescale(4);
+    i64::try_from(c.mantissa()).unwrap_or(i64::MAX)
+}
+
+fn bind_draft<'q>(q: Query<'q>, d: &'q VpsDraft) -> Query<'q> {
+    q.bind(&d.hostname)
+        .bind(&d.alias)
+        .bind(d.provider_id.to_string())
+        .bind(&d.country)
+        .bind(&d.city)
+        .bind(&d.dc_name)
+        .bind(serde_json::to_string(&d.ip_addresses).unwrap_or_else(|_| "[]".into()))
+        .bind(d.ssh_port)
+        .bind(&d.ssh_user)
+        .bind(d.status.as_str())
+        .bind(d.purpose.as_str())
+        .bind(&d.vpn_protocol)
+        .bind(serde_json::to_string(&d.tags).unwrap_or_else(|_| "[]".into()))
+        .bind(d.cpu_cores)
+        .bind(d.ram_mb)
+        .bind(d.disk_gb)
+        .bind(d.bandwidth_tb.map(|v| v.to_string()))
+        .bind(d.price.map(|v| v.to_string()))
+        .bind(&d.currency)
+        .bind(d.billing_cycle.as_str())
+        .bind(cost_e4(d.monthly_cost()))
+        .bind(d.purchase_date.map(|v| v.to_string()))
+        .bind(d.expire_date.map(|v| v.to_string()))
+        .bind(d.auto_renew)
+        .bind(d.monitoring_enabled)
+        .bind(d.node_exporter_port)
+        .bind(d.extra.to_string())
+        .bind(&d.notes)
+        .bind(search_text(d))
+}
+
+async fn ensure_provider(tx: &mut SqliteConnection, id: Uuid) -> Result<()> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM providers WHERE id = ?")
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+    found.map(|_| ()).ok_or_else(unknown_provider)
+}
+
+/// Fails with a conflict naming the other VPS when a live VPS other than
+/// `except` holds the host name or one of the addresses.
+async fn check_free(tx: &mut SqliteConnection, except: Option<Uuid>, hostname: &str, ips: &[IpAddr]) -> Result<()> {
+    let except = except.map(|u| u.to_string()).unwrap_or_default();
+    let other: Option<(String, String)> = sqlx::query_as(&format!(
+        "SELECT v.id, v.hostname FROM vps v WHERE v.hostname = ? AND v.id <> ? AND {LIVE} LIMIT 1"
+    ))
+    .bind(hostname)
+    .bind(&except)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some((id, other)) = other {
+        return Err(StoreError::Conflict(Conflict::hostname_taken(hostname, rows::uuid(&id)?, &other)));
+    }
+    if ips.is_empty() {
+        return Ok(());
+    }
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "SELECT i.ip, v.id, v.hostname FROM vps_ip i JOIN vps v ON v.id = i.vps_id WHERE i.live = 1 AND i.vps_id <> ",
+    );
+    q.push_bind(&except).push(" AND i.ip IN (");
+    let mut list = q.separated(", ");
+    for ip in ips {
+        list.push_bind(ip.to_string());
+    }
+    q.push(") LIMIT 1");
+    let taken: Option<(String, String, String)> = q.build_query_as().fetch_optional(&mut *tx).await?;
+    if let Some((ip, id, other)) = taken {
+        let index = ips.iter().position(|a| a.to_string() == ip).unwrap_or(0);
+        return Err(StoreError::Conflict(Conflict::address_taken(&ip, index, rows::uuid(&id)?, &other)));
+    }
+    Ok(())
+}
+
+/// Replaces the address and tag rows of a VPS.
+async fn write_children(tx: &mut SqliteConnection, id: Uuid, d: &VpsDraft, live: bool) -> Result<()> {
+    let id = id.to_string();
+    sqlx::query("DELETE FROM vps_ip WHERE vps_id = ?").bind(&id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM vps_tag WHERE vps_id = ?").bind(&id).execute(&mut *tx).await?;
+    for e in &d.ip_addresses {
+        sqlx::query("INSERT INTO vps_ip (vps_id, ip, ip_key, live) VALUES (?, ?, ?, ?)")
+            .bind(&id)
+            .bind(e.ip.to_string())
+            .bind(sigma_store::ip::key(e.ip).to_vec())
+            .bind(live)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for t in &d.tags {
+        sqlx::query("INSERT INTO vps_tag (vps_id, tag) VALUES (?, ?)").bind(&id).bind(t).execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+async fn set_live(tx: &mut SqliteConnection, id: Uuid, live: bool) -> Result<()> {
+    sqlx::query("UPDATE vps_ip SET live = ? WHERE vps_id = ?").bind(live).bind(id.to_string()).execute(&mut *tx).await?;
+    Ok(())
+}
+
+/// Records that a VPS started (`added`) and stopped (`removed`) holding addresses.
+async fn record_history(
+    tx: &mut SqliteConnection,
+    id: Uuid,
+    hostname: &str,
+    added: &[IpAddr],
+    removed: &[IpAddr],
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let at = ts(at);
+    for ip in removed {
+        sqlx::query("UPDATE ip_history SET released_at = ? WHERE vps_id = ? AND ip = ? AND released_at IS NULL")
+            .bind(&at)
+            .bind(id.to_string())
+            .bind(ip.to_string())
+            .execute(&mut *tx)
+            .await?;
+    }
+    for ip in added {
+        sqlx::query("INSERT INTO ip_history (id, ip, vps_id, hostname, assigned_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(Uuid::now_v7().to_string())
+            .bind(ip.to_string())
+            .bind(id.to_string())
+            .bind(hostname)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
+fn draft_ips(d: &VpsDraft) -> Vec<IpAddr> {
+    d.ip_addresses.iter().map(|e| e.ip).collect()
+}
+
+pub(crate) async fn insert(tx: &mut SqliteConnection, d: &VpsDraft, source: Source) -> Result<Vps> {
+    ensure_provider(tx, d.provider_id).await?;
+    let live = d.is_live();
+    let ips = draft_ips(d);
+    if live {
+        check_free(tx, None, &d.hostname, &ips).await?;
+    }
+    let id = Uuid::now_v7();
+    let now = now();
+    let sql = format!(
+        "INSERT INTO vps ({}, id, source, created_at, updated_at, retired_at) VALUES ({}?, ?, ?, ?, ?)",
+        DRAFT_COLUMNS.join(", "),
+        "?, ".repeat(DRAFT_COLUMNS.len())
+    );
+    bind_draft(sqlx::query(&sql), d)
+        .bind(id.to_string())
+        .bind(source.as_str())
+        .bind(ts(now))
+        .bind(ts(now))
+        .bind((d.status == VpsStatus::Retired).then(|| ts(now)))
+        .execute(&mut *tx)
+        .await?;
+    write_children(tx, id, d, live).await?;
+    if live {
+        record_history(tx, id, &d.hostname, &ips, &[], now).await?;
+    }
+    get_vps(&mut *tx, id).await
+}
+
+pub(crate) async fn update(tx: &mut SqliteConnection, id: Uuid, d: &VpsDraft, version: i64) -> Result<Vps> {
+    let cur = get_vps(&mut *tx, id).await?;
+    if cur.deleted_at.is_some() {
+        return Err(StoreError::Conflict(Conflict::in_trash()));
+    }
+    if cur.version != version {
+        return Err(StoreError::VersionMismatch);
+    }
+    if d.provider_id != cur.provider_id {
+        ensure_provider(tx, d.provider_id).await?;
+    }
+    let live = d.is_live();
+    let ips = draft_ips(d);
+    if live {
+        check_free(tx, Some(id), &d.hostname, &ips).await?;
+    }
+    let now = now();
+    let retired_at = match d.status {
+        VpsStatus::Retired => Some(cur.retired_at.unwrap_or(now)),
+        _ => None,
+    };
+    let sets: Vec<String> = DRAFT_COLUMNS.iter().map(|c| format!("{c} = ?")).collect();
+    let sql = format!("UPDATE vps SET {}, updated_at = ?, retired_at = ?, version = version + 1 WHERE id = ?", sets.join(", "));
+    bind_draft(sqlx::query(&sql), d)
+        .bind(ts(now))
+        .bind(retired_at.map(ts))
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    write_children(tx, id, d, live).await?;
+    let new_live = if live { ips } else { Vec::new() };
+    let (added, removed) = sigma_store::ip::diff(&live_ips(&cur), &new_live);
+    record_history(tx, id, &d.hostname, &added, &removed, now).await?;
+    get_vps(&mut *tx, id).await
+}
+
+pub(crate) async fn retire(tx: &mut SqliteConnection, id: Uuid) -> Result<Vps> {
+    let cur = get_vps(&mut *tx, id).await?;
+    if cur.deleted_at.is_some() {
+        return Err(StoreError::Conflict(Conflict::in_trash()));
+    }
+    if cur.status == VpsStatus::Retired {
+        return Ok(cur);
+    }
+    let now = now();
+    sqlx::query("UPDATE vps SET status = 'retired', retired_at = ?, updated_at = ?, version = version + 1 WHERE id = ?")
+        .bind(ts(now))
+        .bind(ts(now))
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    set_live(tx, id, false).await?;
+    record_history(tx, id, &cur.hostname, &[], &live_ips(&cur), now).await?;
+    get_vps(&mut *tx, id).await
+}
+
+pub(crate) async fn trash(tx: &mut SqliteConnection, id: Uuid) -> Result<Vps> {
+    let cur = get_vps(&mut *tx, id).await?;
+    if cur.deleted_at.is_some() {
+        return Ok(cur);
+    }
+    let now = now();
+    sqlx::query("UPDATE vps SET deleted_at = ?, updated_at = ?, version = version + 1 WHERE id = ?")
+        .bind(ts(now))
+        .bind(ts(now))
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    set_live(tx, id, false).await?;
+    record_history(tx, id, &cur.hostname, &[], &live_ips(&cur), now).await?;
+    get_vps(&mut *tx, id).await
+}
+
+pub(crate) async fn restore(tx: &mut SqliteConnection, id: Uuid) -> Result<Vps> {
+    let cur = get_vps(&mut *tx, id).await?;
+    if cur.deleted_at.is_none() {
+        return Ok(cur);
+    }
+    let now = now();
+    sqlx::query("UPDATE vps SET deleted_at = NULL, updated_at = ?, version = version + 1 WHERE id = ?")
+        .bind(ts(now))
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    let restored = get_vps(&mut *tx, id).await?;
+    let ips = live_ips(&restored);
+    if restored.is_live() {
+        check_free(tx, Some(id), &restored.hostname, &ips).await?;
+        set_live(tx, id, true).await?;
+    }
+    record_history(tx, id, &restored.hostname, &ips, &[], now).await?;
+    Ok(restored)
+}
+
+fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &VpsFilter) {
+    q.push(if f.deleted { " WHERE v.deleted_at IS NOT NULL" } else { " WHERE v.deleted_at IS NULL" });
+    if !f.statuses.is_empty() {
+        q.push(" AND v.status IN (");
+        let mut list = q.separated(", ");
+        for s in &f.statuses {
+            list.push_bind(s.as_str());
+        }
+        q.push(")");
+    }
+    if let Some(c) = &f.country {
+        q.push(" AND v.country = ").push_bind(c.clone());
+    }
+    if let Some(p) = f.provider_id {
+        q.push(" AND v.provider_id = ").push_bind(p.to_string());
+    }
+    if let Some(p) = f.purpose {
+        q.push(" AND v.purpose = ").push_bind(p.as_str());
+    }
+    for t in &f.tags {
+        q.push(" AND v.id IN (SELECT vps_id FROM vps_tag WHERE tag = ").push_bind(t.clone()).push(")");
+    }
+    if let Some(text) = &f.q {
+        q.push(" AND v.search LIKE ").push_bind(sigma_store::like_pattern(text)).push(" ESCAPE '\\'");
+    }
+    if let Some(net) = f.ip {
+        let (lo, hi) = sigma_store::ip::range(net);
+        q.push(" AND v.id IN (SELECT vps_id FROM vps_ip WHERE ip_key BETWEEN ")
+            .push_bind(lo.to_vec())
+            .push(" AND ")
+            .push_bind(hi.to_vec())
+            .push(")");
+    }
+    if let Some(day) = f.expires_by {
+        q.push(" AND v.expire_date <= ").push_bind(day.to_string()).push(format!(" AND {LIVE}"));
+    }
+    if let Some(m) = f.monitoring_enabled {
+        q.push(" AND v.monitoring_enabled = ").push_bind(m);
+    }
+}
+
+pub(crate) async fn list(
+    pool: &sqlx::SqlitePool,
+    f: &VpsFilter,
+    page: PageRequest,
+    sort: VpsSort,
+    order: SortOrder,
+) -> Result<Page<Vps>> {
+    let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM vps v");
+    push_filter(&mut count, f);
+    let total: i64 = count.build_query_scalar().fetch_one(pool).await?;
+
+    let mut q = QueryBuilder::<Sqlite>::new(rows::VPS_SELECT);
+    push_filter(&mut q, f);
+    let column = match sort {
+        VpsSort::Hostname => "v.hostname",
+        VpsSort::Country => "v.country",
+        VpsSort::Status => "v.status",
+        VpsSort::ExpireDate => "v.expire_date",
+        VpsSort::CreatedAt => "v.id",
+        VpsSort::MonthlyCost => "v.monthly_cost_e4",
+    };
+    let dir = match order {
+        SortOrder::Asc => "ASC",
+        SortOrder::Desc => "DESC",
+    };
+    q.push(format!(" ORDER BY {column} {dir} NULLS LAST, v.id {dir} LIMIT "))
+        .push_bind(page.limit())
+        .push(" OFFSET ")
+        .push_bind(page.offset());
+    let data = q.build().fetch_all(pool).await?.iter().map(rows::vps).collect::<Result<_>>()?;
+    Ok(Page { data, total, page: page.page, per_page: page.per_page })
+}
+
+pub(crate) async fn stats(pool: &sqlx::SqlitePool, today: NaiveDate) -> Result<Stats> {
+    let live = LIVE;
+    let in_days = |n: u64| (today + chrono::Days::new(n)).to_string();
+    let (by_status, by_country, by_purpose, by_provider, expiring, cost, providers) = futures_join(
+        sqlx::query_as::<_, (String, i64)>("SELECT status, COUNT(*) FROM vps v WHERE v.deleted_at IS NULL GROUP BY status")
+            .fetch_all(pool),
+        sqlx::query_as::<_, (String, i64)>(&format!("SELECT country, COUNT(*) FROM vps v WHERE {live} GROUP BY country"))
+            .fetch_all(pool),
+        sqlx::query_as::<_, (String, i64)>(&format!("SELECT purpose, COUNT(*) FROM vps v WHERE {live} GROUP BY purpose"))
+            .fetch_all(pool),
+        sqlx::query_as::<_, (String, String, i64)>(&format!(
+            "SELECT p.id, p.name, c.n FROM (SELECT provider_id, COUNT(*) AS n FROM vps v WHERE {live} GROUP BY provider_id) c
+             JOIN providers p ON p.id = c.provider_id ORDER BY c.n DESC, p.name_key"
+        ))
+        .fetch_all(pool),
+        sqlx::query_as::<_, (i64, i64)>(&format!(
+            "SELECT COALESCE(SUM(v.expire_date <= ?1), 0), COALESCE(SUM(v.expire_date <= ?2), 0)
+             FROM vps v WHERE {live} AND v.expire_date IS NOT NULL"
+        ))
+        .bind(in_days(7))
+        .bind(in_days(30))
+        .fetch_one(pool),
+        sqlx::query_as::<_, (String, i64)>(&format!(
+            "SELECT currency, SUM(monthly_cost_e4) FROM vps v WHERE {live} GROUP BY currency ORDER BY currency"
+        ))
+        .fetch_all(pool),
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM providers").fetch_one(pool),
+    )
+    .await?;
+    let mut s = Stats {
+        total_providers: providers,
+        by_country: by_country.into_iter().collect(),
+        by_purpose: by_purpose.into_iter().collect(),
+        expiring_7d: expiring.0,
+        expiring_30d: expiring.1,
+        monthly_cost: cost
+            .into_iter()
+            .map(|(currency, e4)| CurrencyAmount { currency, amount: Decimal::new(e4, 4).normalize() })
+            .collect(),
+        ..Default::default()
+    };
+    for st in VpsStatus::ALL {
+        s.by_status.insert(st.as_str().to_owned(), 0);
+    }
+    for (st, n) in by_status {
+        s.by_status.insert(st, n);
+    }
+    s.retired_vps = s.by_status.get("retired").copied().unwrap_or(0);
+    s.total_vps = s.by_status.values().sum::<i64>() - s.retired_vps;
+    s.by_provider = by_provider
+        .into_iter()
+        .map(|(id, name, count)| Ok(CountBy { provider_id: rows::uuid(&id)?, provider_name: name, count }))
+        .collect::<Result<_>>()?;
+    Ok(s)
+}
+
+/// Runs the stats queries side by side on the reader pool.
+async fn futures_join<A, B, C, D, E, F, G>(
+    a: impl Future<Output = sqlx::Result<A>>,
+    b: impl Future<Output = sqlx::Result<B>>,
+    c: impl Future<Output = sqlx::Result<C>>,
+    d: impl Future<Output = sqlx::Result<D>>,
+    e: impl Future<Output = sqlx::Result<E>>,
+    f: impl Future<Output = sqlx::Result<F>>,
+    g: impl Future<Output = sqlx::Result<G>>,
+) -> Result<(A, B, C, D, E, F, G)> {
+    let (a, b, c, d, e, f, g) = tokio::join!(a, b, c, d, e, f, g);
+    Ok((a?, b?, c?, d?, e?, f?, g?))
+}
