@@ -1,1 +1,101 @@
-fn main() {}
+use anyhow::Context;
+use clap::Parser;
+use secrecy::ExposeSecret;
+use sigma_api::config::{Cli, Command, Config, LogFormat};
+use std::process::ExitCode;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
+    let config = match Config::load(cli.settings, |k| std::env::var(k).ok()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("sigma-api: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    if command == Command::CheckConfig {
+        println!("{}", config.describe());
+        println!("configuration is valid");
+        return ExitCode::SUCCESS;
+    }
+    init_logging(&config);
+    for name in sigma_api::config::unknown_env_vars(std::env::vars().map(|(k, _)| k)) {
+        tracing::warn!(variable = %name, "unknown SIGMA_* environment variable ignored (a typo?)");
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("Tokio runtime");
+    match runtime.block_on(run(command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("sigma-api: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|e| {
+        eprintln!("sigma-api: invalid log filter {:?} ({e}); using info", config.log);
+        EnvFilter::new("info")
+    });
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    let url = config.database_url.expose_secret().to_owned();
+    let redacted = sigma_api::config::redact_url(&url);
+    let store = sigma_api::open_store(&url).await.with_context(|| format!("cannot open the database {redacted}"))?;
+    if command == Command::Migrate {
+        tracing::info!(database = %redacted, "migrations applied");
+        store.close().await;
+        return Ok(());
+    }
+    sigma_api::warn_about(&config);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    tracing::info!(address = %listener.local_addr()?, version = env!("CARGO_PKG_VERSION"), "Sigma is listening");
+    let app = sigma_api::router(sigma_api::state(store.clone(), &config), &config);
+    let grace = config.shutdown_timeout;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(sigma_api::serve(listener, app, async move {
+        let _ = rx.await;
+    }));
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing requests in flight");
+    let _ = tx.send(());
+    match tokio::time::timeout(grace, server).await {
+        Ok(joined) => joined.context("server task")?.context("server")?,
+        Err(_) => tracing::warn!(seconds = grace.as_secs(), "requests still running at the end of the grace period"),
+    }
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,351 @@
+//! PostgreSQL backend: one pool, one transaction per write, and unique
+//! indexes that keep host names and addresses with one live VPS even when
+//! writers race.
+
+mod rows;
+pub mod testing;
+mod vps;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use sigma_store::{Conflict, PoolState, Result, Store, StoreError};
+use sigma_types::{
+    IpHistoryEntry, Page, PageRequest, Provider, ProviderDraft, SortOrder, Source, Stats, Vps, VpsDraft, VpsFilter,
+    VpsSort, VpsStatus,
+};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{PgConnection, Postgres, Transaction};
+use std::net::IpAddr;
+use std::str::FromStr;
+use std::time::Duration;
+use uuid::Uuid;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to the database at a `postgres://` URL and applies migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let store = Self::open(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connects without migrating.
+    pub async fn open(url: &str) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url).map_err(StoreError::other)?.application_name("sigma");
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await?;
+        Ok(PostgresStore { pool })
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        MIGRATOR.run(&self.pool).await.map_err(StoreError::other)
+    }
+
+    /// Runs `write` in a transaction; on success commits it, otherwise
+    /// rolls back everything it did.
+    async fn in_tx<T>(&self, write: impl AsyncFnOnce(&mut PgConnection) -> Result<T>) -> Result<T> {
+        let mut tx = self.pool.begin().await?;
+        let result = write(&mut tx).await;
+        finish(tx, result).await
+    }
+}
+
+async fn finish<T>(tx: Transaction<'_, Postgres>, result: Result<T>) -> Result<T> {
+    match result {
+        Ok(value) => {
+            tx.commit().await?;
+            Ok(value)
+        }
+        Err(e) => {
+            if let Err(rollback) = tx.rollback().await {
+                tracing::warn!(error = %rollback, "rollback failed; the connection is dropped");
+            }
+            Err(e)
+        }
+    }
+}
+
+pub(crate) fn now() -> DateTime<Utc> {
+    // Truncated to what is stored, so returned and re-read values agree.
+    let t = Utc::now();
+    DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t)
+}
+
+/// A conflict that a unique index raised (see `From<sqlx::Error>`) rather
+/// than the checks, which always name the VPS in the way.
+fn raced_on_vps(e: &StoreError) -> bool {
+    matches!(e, StoreError::Conflict(c)
+        if c.other_vps.is_none() && matches!(c.field.as_deref(), Some("hostname" | "ip_addresses")))
+}
+
+fn raced_on_provider(e: &StoreError) -> bool {
+    matches!(e, StoreError::Conflict(c) if c.field.as_deref() == Some("name"))
+}
+
+impl PostgresStore {
+    /// Two transactions can both pass the checks before either commits; the
+    /// unique index then stops the second, with a conflict that cannot say
+    /// who won. The winner has committed by then, so asking the checks again
+    /// gives the same answer as a write that lost no race.
+    async fn name_the_winner(&self, e: StoreError, except: Option<Uuid>, hostname: &str, ips: &[IpAddr]) -> StoreError {
+        if !raced_on_vps(&e) {
+            return e;
+        }
+        let Ok(mut conn) = self.pool.acquire().await else { return e };
+        match vps::check_free(&mut conn, except, hostname, ips).await {
+            Err(named @ StoreError::Conflict(_)) => named,
+            _ => e,
+        }
+    }
+
+    async fn name_the_provider(&self, e: StoreError, name: &str, except: Option<Uuid>) -> StoreError {
+        if !raced_on_provider(&e) {
+            return e;
+        }
+        let Ok(mut conn) = self.pool.acquire().await else { return e };
+        match provider_name_free(&mut conn, name, except).await {
+            Err(named @ StoreError::Conflict(_)) => named,
+            _ => e,
+        }
+    }
+}
+
+fn draft_ips(d: &VpsDraft) -> Vec<IpAddr> {
+    d.ip_addresses.iter().map(|e| e.ip).collect()
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    fn pool_state(&self) -> PoolState {
+        PoolState {
+            size: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool.options().get_max_connections(),
+        }
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn list_providers(&self, q: Option<&str>, page: PageRequest) -> Result<Page<Provider>> {
+        let pattern = q.map(|q| sigma_store::like_pattern(&q.to_lowercase()));
+        let matches = "$1::text IS NULL OR p.name_key LIKE $1 ESCAPE '\\'";
+        let count_sql = format!("SELECT COUNT(*) FROM providers p WHERE {matches}");
+        let page_sql = format!("{} WHERE {matches} ORDER BY p.name_key LIMIT $2 OFFSET $3", rows::PROVIDER_SELECT);
+        let (total, rows) = tokio::try_join!(
+            sqlx::query_scalar::<_, i64>(&count_sql).bind(&pattern).fetch_one(&self.pool),
+            sqlx::query(&page_sql).bind(&pattern).bind(page.limit()).bind(page.offset()).fetch_all(&self.pool),
+        )?;
+        let data = rows.iter().map(rows::provider).collect::<Result<_>>()?;
+        Ok(Page { data, total, page: page.page, per_page: page.per_page })
+    }
+
+    async fn get_provider(&self, id: Uuid) -> Result<Provider> {
+        rows::get_provider(&self.pool, id).await
+    }
+
+    async fn create_provider(&self, d: &ProviderDraft) -> Result<Provider> {
+        let id = Uuid::now_v7();
+        let now = now();
+        let result = self
+            .in_tx(async |tx| {
+                provider_name_free(tx, &d.name, None).await?;
+                sqlx::query(
+                    "INSERT INTO providers (id, name, name_key, country, website, panel_url, api_supported, notes,
+                     rating, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+                )
+                .bind(id)
+                .bind(&d.name)
+                .bind(d.name.to_lowercase())
+                .bind(&d.country)
+                .bind(&d.website)
+                .bind(&d.panel_url)
+                .bind(d.api_supported)
+                .bind(&d.notes)
+                .bind(d.rating)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                rows::get_provider(&mut *tx, id).await
+            })
+            .await;
+        match result {
+            Err(e) => Err(self.name_the_provider(e, &d.name, None).await),
+            ok => ok,
+        }
+    }
+
+    async fn update_provider(&self, id: Uuid, d: &ProviderDraft, version: i64) -> Result<Provider> {
+        let result = self
+            .in_tx(async |tx| {
+                let current: i64 = sqlx::query_scalar("SELECT version FROM providers WHERE id = $1 FOR UPDATE")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                if current != version {
+                    return Err(StoreError::VersionMismatch);
+                }
+                provider_name_free(tx, &d.name, Some(id)).await?;
+                sqlx::query(
+                    "UPDATE providers SET name = $1, name_key = $2, country = $3, website = $4, panel_url = $5,
+                     api_supported = $6, notes = $7, rating = $8, updated_at = $9, version = version + 1
+                     WHERE id = $10",
+                )
+                .bind(&d.name)
+                .bind(d.name.to_lowercase())
+                .bind(&d.country)
+                .bind(&d.website)
+                .bind(&d.panel_url)
+                .bind(d.api_supported)
+                .bind(&d.notes)
+                .bind(d.rating)
+                .bind(now())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                rows::get_provider(&mut *tx, id).await
+            })
+            .await;
+        match result {
+            Err(e) => Err(self.name_the_provider(e, &d.name, Some(id)).await),
+            ok => ok,
+        }
+    }
+
+    async fn delete_provider(&self, id: Uuid) -> Result<()> {
+        self.in_tx(async |tx| {
+            // Locked first: a VPS being created for this provider either
+            // commits before the count below or finds the provider gone.
+            let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM providers WHERE id = $1 FOR UPDATE")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            found.ok_or(StoreError::NotFound)?;
+            let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM vps WHERE provider_id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+            if used > 0 {
+                return Err(StoreError::Conflict(Conflict::provider_in_use(used)));
+            }
+            sqlx::query("DELETE FROM providers WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_vps(
+        &self,
+        filter: &VpsFilter,
+        page: PageRequest,
+        sort: VpsSort,
+        order: SortOrder,
+    ) -> Result<Page<Vps>> {
+        vps::list(&self.pool, filter, page, sort, order).await
+    }
+
+    async fn get_vps(&self, id: Uuid) -> Result<Vps> {
+        rows::get_vps(&self.pool, id).await
+    }
+
+    async fn create_vps(&self, draft: &VpsDraft, source: Source) -> Result<Vps> {
+        match self.in_tx(async |tx| vps::insert(tx, draft, source).await).await {
+            Err(e) => Err(self.name_the_winner(e, None, &draft.hostname, &draft_ips(draft)).await),
+            ok => ok,
+        }
+    }
+
+    async fn update_vps(&self, id: Uuid, draft: &VpsDraft, version: i64) -> Result<Vps> {
+        match self.in_tx(async |tx| vps::update(tx, id, draft, version).await).await {
+            Err(e) => Err(self.name_the_winner(e, Some(id), &draft.hostname, &draft_ips(draft)).await),
+            ok => ok,
+        }
+    }
+
+    async fn retire_vps(&self, id: Uuid) -> Result<Vps> {
+        self.in_tx(async |tx| vps::retire(tx, id).await).await
+    }
+
+    async fn trash_vps(&self, id: Uuid) -> Result<Vps> {
+        self.in_tx(async |tx| vps::trash(tx, id).await).await
+    }
+
+    async fn restore_vps(&self, id: Uuid) -> Result<Vps> {
+        match self.in_tx(async |tx| vps::restore(tx, id).await).await {
+            Err(e) if raced_on_vps(&e) => {
+                let Ok(v) = rows::get_vps(&self.pool, id).await else { return Err(e) };
+                let ips: Vec<IpAddr> = v.ip_addresses.iter().map(|e| e.ip).collect();
+                Err(self.name_the_winner(e, Some(id), &v.hostname, &ips).await)
+            }
+            other => other,
+        }
+    }
+
+    async fn purge_vps(&self, id: Uuid) -> Result<()> {
+        let done = sqlx::query("DELETE FROM vps WHERE id = $1").bind(id).execute(&self.pool).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn vps_ip_history(&self, id: Uuid) -> Result<Vec<IpHistoryEntry>> {
+        rows::get_vps(&self.pool, id).await?;
+        let rows = sqlx::query(&format!(
+            "{} WHERE vps_id = $1 ORDER BY assigned_at DESC, id DESC",
+            rows::HISTORY_SELECT
+        ))
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::history).collect()
+    }
+
+    async fn ip_history(&self, ip: IpAddr) -> Result<Vec<IpHistoryEntry>> {
+        let rows =
+            sqlx::query(&format!("{} WHERE ip = $1::inet ORDER BY assigned_at DESC, id DESC", rows::HISTORY_SELECT))
+                .bind(ip.to_string())
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(rows::history).collect()
+    }
+
+    async fn stats(&self, today: NaiveDate) -> Result<Stats> {
+        vps::stats(&self.pool, today).await
+    }
+
+    async fn count_vps_by_status(&self) -> Result<Vec<(VpsStatus, i64)>> {
+        vps::count_by_status(&self.pool).await
+    }
+}
+
+async fn provider_name_free(conn: &mut PgConnection, name: &str, except: Option<Uuid>) -> Result<()> {
+    let taken: Option<String> = sqlx::query_scalar("SELECT name FROM providers WHERE name_key = $1 AND id <> $2")
+        .bind(name.to_lowercase())
+        .bind(except.unwrap_or(Uuid::nil()))
+        .fetch_optional(&mut *conn)
+        .await?;
+    match taken {
+        Some(other) => Err(StoreError::Conflict(Conflict::provider_name_taken(&other))),
+        None => Ok(()),
+    }
+}

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sigma_store::{Conflict, PoolState, Result, Store, StoreError};
 use sigma_types::{
-    IpHistoryEntry, Page, PageRequest, Provider, ProviderDraft, SortOrder, Source, Stats, Vps, VpsDraft,
-    VpsFilter, VpsSort, VpsStatus,
+    IpHistoryEntry, Page, PageRequest, Provider, ProviderDraft, SortOrder, Source, Stats, Vps, VpsDraft, VpsFilter,
+    VpsSort, VpsStatus,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use std::net::IpAddr;
@@ -116,10 +116,11 @@ impl Store for SqliteStore {
 
     async fn list_providers(&self, q: Option<&str>, page: PageRequest) -> Result<Page<Provider>> {
         let pattern = q.map(|q| sigma_store::like_pattern(&q.to_lowercase()));
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM providers WHERE ?1 IS NULL OR name_key LIKE ?1 ESCAPE '\\'")
-            .bind(&pattern)
-            .fetch_one(&self.read)
-            .await?;
+        let total: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM providers WHERE ?1 IS NULL OR name_key LIKE ?1 ESCAPE '\\'")
+                .bind(&pattern)
+                .fetch_one(&self.read)
+                .await?;
         let rows = sqlx::query(&format!(
             "{} WHERE ?1 IS NULL OR p.name_key LIKE ?1 ESCAPE '\\' ORDER BY p.name_key LIMIT ?2 OFFSET ?3",
             rows::PROVIDER_SELECT
@@ -207,7 +208,13 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn list_vps(&self, filter: &VpsFilter, page: PageRequest, sort: VpsSort, order: SortOrder) -> Result<Page<Vps>> {
+    async fn list_vps(
+        &self,
+        filter: &VpsFilter,
+        page: PageRequest,
+        sort: VpsSort,
+        order: SortOrder,
+    ) -> Result<Page<Vps>> {
         vps::list(&self.read, filter, page, sort, order).await
     }
 
@@ -260,10 +267,11 @@ impl Store for SqliteStore {
 
     async fn vps_ip_history(&self, id: Uuid) -> Result<Vec<IpHistoryEntry>> {
         rows::get_vps(&self.read, id).await?;
-        let rows = sqlx::query(&format!("{} WHERE vps_id = ? ORDER BY assigned_at DESC, id DESC", rows::HISTORY_SELECT))
-            .bind(id.to_string())
-            .fetch_all(&self.read)
-            .await?;
+        let rows =
+            sqlx::query(&format!("{} WHERE vps_id = ? ORDER BY assigned_at DESC, id DESC", rows::HISTORY_SELECT))
+                .bind(id.to_string())
+                .fetch_all(&self.read)
+                .await?;
         rows.iter().map(rows::history).collect()
     }
 

@@ -6,8 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sigma_store::{Conflict, Result, StoreError, live_ips, search_text, unknown_provider};
 use sigma_types::{
-    CountBy, CurrencyAmount, Page, PageRequest, SortOrder, Source, Stats, Vps, VpsDraft, VpsFilter, VpsSort,
-    VpsStatus,
+    CountBy, CurrencyAmount, Page, PageRequest, SortOrder, Source, Stats, Vps, VpsDraft, VpsFilter, VpsSort, VpsStatus,
 };
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
@@ -18,10 +17,35 @@ const LIVE: &str = "v.status <> 'retired' AND v.deleted_at IS NULL";
 
 /// The editable columns, in the order `bind_draft` binds them.
 const DRAFT_COLUMNS: &[&str] = &[
-    "hostname", "alias", "provider_id", "country", "city", "dc_name", "ip_addresses", "ssh_port", "ssh_user",
-    "status", "purpose", "vpn_protocol", "tags", "cpu_cores", "ram_mb", "disk_gb", "bandwidth_tb", "price",
-    "currency", "billing_cycle", "monthly_cost_e4", "purchase_date", "expire_date", "auto_renew",
-    "monitoring_enabled", "node_exporter_port", "extra", "notes", "search",
+    "hostname",
+    "alias",
+    "provider_id",
+    "country",
+    "city",
+    "dc_name",
+    "ip_addresses",
+    "ssh_port",
+    "ssh_user",
+    "status",
+    "purpose",
+    "vpn_protocol",
+    "tags",
+    "cpu_cores",
+    "ram_mb",
+    "disk_gb",
+    "bandwidth_tb",
+    "price",
+    "currency",
+    "billing_cycle",
+    "monthly_cost_e4",
+    "purchase_date",
+    "expire_date",
+    "auto_renew",
+    "monitoring_enabled",
+    "node_exporter_port",
+    "extra",
+    "notes",
+    "search",
 ];
 
 type Query<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>;
@@ -127,7 +151,11 @@ async fn write_children(tx: &mut SqliteConnection, id: Uuid, d: &VpsDraft, live:
 }
 
 async fn set_live(tx: &mut SqliteConnection, id: Uuid, live: bool) -> Result<()> {
-    sqlx::query("UPDATE vps_ip SET live = ? WHERE vps_id = ?").bind(live).bind(id.to_string()).execute(&mut *tx).await?;
+    sqlx::query("UPDATE vps_ip SET live = ? WHERE vps_id = ?")
+        .bind(live)
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
     Ok(())
 }
 
@@ -217,7 +245,10 @@ pub(crate) async fn update(tx: &mut SqliteConnection, id: Uuid, d: &VpsDraft, ve
         _ => None,
     };
     let sets: Vec<String> = DRAFT_COLUMNS.iter().map(|c| format!("{c} = ?")).collect();
-    let sql = format!("UPDATE vps SET {}, updated_at = ?, retired_at = ?, version = version + 1 WHERE id = ?", sets.join(", "));
+    let sql = format!(
+        "UPDATE vps SET {}, updated_at = ?, retired_at = ?, version = version + 1 WHERE id = ?",
+        sets.join(", ")
+    );
     bind_draft(sqlx::query(&sql), d)
         .bind(ts(now))
         .bind(retired_at.map(ts))
@@ -240,12 +271,14 @@ pub(crate) async fn retire(tx: &mut SqliteConnection, id: Uuid) -> Result<Vps> {
         return Ok(cur);
     }
     let now = now();
-    sqlx::query("UPDATE vps SET status = 'retired', retired_at = ?, updated_at = ?, version = version + 1 WHERE id = ?")
-        .bind(ts(now))
-        .bind(ts(now))
-        .bind(id.to_string())
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE vps SET status = 'retired', retired_at = ?, updated_at = ?, version = version + 1 WHERE id = ?",
+    )
+    .bind(ts(now))
+    .bind(ts(now))
+    .bind(id.to_string())
+    .execute(&mut *tx)
+    .await?;
     set_live(tx, id, false).await?;
     record_history(tx, id, &cur.hostname, &[], &live_ips(&cur), now).await?;
     get_vps(&mut *tx, id).await

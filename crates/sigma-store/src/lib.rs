@@ -10,8 +10,8 @@ pub use error::{BoxError, Conflict, StoreError, unknown_provider};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use sigma_types::{
-    IpHistoryEntry, Page, PageRequest, Provider, ProviderDraft, SortOrder, Source, Stats, Vps, VpsDraft,
-    VpsFilter, VpsSort, VpsStatus,
+    IpHistoryEntry, Page, PageRequest, Provider, ProviderDraft, SortOrder, Source, Stats, Vps, VpsDraft, VpsFilter,
+    VpsSort, VpsStatus,
 };
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -51,8 +51,13 @@ pub trait Store: Send + Sync + 'static {
     /// `Conflict` while any VPS, even retired or trashed, refers to it.
     async fn delete_provider(&self, id: Uuid) -> Result<()>;
 
-    async fn list_vps(&self, filter: &VpsFilter, page: PageRequest, sort: VpsSort, order: SortOrder)
-    -> Result<Page<Vps>>;
+    async fn list_vps(
+        &self,
+        filter: &VpsFilter,
+        page: PageRequest,
+        sort: VpsSort,
+        order: SortOrder,
+    ) -> Result<Page<Vps>>;
     /// Finds a VPS, including one in the trash.
     async fn get_vps(&self, id: Uuid) -> Result<Vps>;
     /// `Conflict` naming the other VPS when a live VPS holds the host name or

@@ -125,7 +125,10 @@ pub async fn providers_crud(store: &dyn Store) {
     draft.notes = Some("cheap".into());
     draft.rating = None;
     let updated = store.update_provider(rn.id, &draft, rn.version).await.unwrap();
-    assert_eq!((updated.name.as_str(), updated.notes.as_deref(), updated.rating), ("RackNerd LLC", Some("cheap"), None));
+    assert_eq!(
+        (updated.name.as_str(), updated.notes.as_deref(), updated.rating),
+        ("RackNerd LLC", Some("cheap"), None)
+    );
     assert!(updated.version > rn.version && updated.updated_at >= rn.updated_at);
     assert!(matches!(store.update_provider(rn.id, &draft, rn.version).await, Err(StoreError::VersionMismatch)));
     assert_conflict(store.update_provider(rn.id, &provider_draft("DMIT"), updated.version).await, "DMIT");
@@ -150,7 +153,8 @@ pub async fn provider_delete_refused_while_referenced(store: &dyn Store) {
 
     assert_conflict(store.delete_provider(p.id).await, "VPS");
     store.retire_vps(a.id).await.unwrap();
-    let b = store.list_vps(&VpsFilter::default(), all(), VpsSort::Hostname, SortOrder::Asc).await.unwrap().data[1].clone();
+    let b =
+        store.list_vps(&VpsFilter::default(), all(), VpsSort::Hostname, SortOrder::Asc).await.unwrap().data[1].clone();
     store.trash_vps(b.id).await.unwrap();
     let counted = store.get_provider(p.id).await.unwrap();
     assert_eq!((counted.vps_count, counted.active_vps_count), (0, 0));
@@ -211,14 +215,20 @@ pub async fn vps_round_trip(store: &dyn Store) {
 pub async fn live_addresses_and_hostnames_are_unique(store: &dyn Store) {
     let p = store.create_provider(&provider_draft("P")).await.unwrap();
     let a = store.create_vps(&vps_draft(&p, "a", &["10.0.0.1", "2001:db8::1"]), Source::Manual).await.unwrap();
-    let c = assert_conflict(store.create_vps(&vps_draft(&p, "b", &["10.0.0.2", "2001:db8::1"]), Source::Manual).await, "2001:db8::1");
+    let c = assert_conflict(
+        store.create_vps(&vps_draft(&p, "b", &["10.0.0.2", "2001:db8::1"]), Source::Manual).await,
+        "2001:db8::1",
+    );
     assert_eq!(c.other_vps, Some((a.id, "a".into())));
     let c = assert_conflict(store.create_vps(&vps_draft(&p, "a", &[]), Source::Manual).await, "a");
     assert_eq!(c.field.as_deref(), Some("hostname"));
     assert_eq!(c.other_vps.map(|o| o.0), Some(a.id));
 
     let b = store.create_vps(&vps_draft(&p, "b", &["10.0.0.2"]), Source::Manual).await.unwrap();
-    let c = assert_conflict(store.update_vps(b.id, &vps_draft(&p, "b", &["10.0.0.2", "10.0.0.1"]), b.version).await, "10.0.0.1");
+    let c = assert_conflict(
+        store.update_vps(b.id, &vps_draft(&p, "b", &["10.0.0.2", "10.0.0.1"]), b.version).await,
+        "10.0.0.1",
+    );
     assert_eq!(c.other_vps.map(|o| o.1), Some("a".into()));
     // A VPS may keep its own addresses when updated.
     store.update_vps(a.id, &vps_draft(&p, "a", &["2001:db8::1", "10.0.0.1"]), a.version).await.unwrap();
@@ -345,30 +355,66 @@ pub async fn list_filters_sort_and_paginate(store: &dyn Store) {
     for draft in [&a, &b, &c, &d] {
         store.create_vps(draft, Source::Manual).await.unwrap();
     }
-    let delta = store.list_vps(&VpsFilter { q: Some("delta".into()), ..Default::default() }, all(), VpsSort::Hostname, SortOrder::Asc).await.unwrap().data[0].clone();
+    let delta = store
+        .list_vps(
+            &VpsFilter { q: Some("delta".into()), ..Default::default() },
+            all(),
+            VpsSort::Hostname,
+            SortOrder::Asc,
+        )
+        .await
+        .unwrap()
+        .data[0]
+        .clone();
     store.retire_vps(delta.id).await.unwrap();
 
     let f = VpsFilter::default;
     assert_eq!(hostnames(store, f()).await, ["alpha", "bravo", "charlie", "delta"]);
     assert_eq!(hostnames(store, VpsFilter { statuses: vec![VpsStatus::Active], ..f() }).await, ["alpha", "bravo"]);
-    assert_eq!(hostnames(store, VpsFilter { statuses: vec![VpsStatus::Provisioning, VpsStatus::Retired], ..f() }).await, ["charlie", "delta"]);
+    assert_eq!(
+        hostnames(store, VpsFilter { statuses: vec![VpsStatus::Provisioning, VpsStatus::Retired], ..f() }).await,
+        ["charlie", "delta"]
+    );
     assert_eq!(hostnames(store, VpsFilter { country: Some("DE".into()), ..f() }).await, ["bravo"]);
     assert_eq!(hostnames(store, VpsFilter { provider_id: Some(q.id), ..f() }).await, ["bravo"]);
-    assert_eq!(hostnames(store, VpsFilter { purpose: Some(Purpose::VpnExit), ..f() }).await, ["alpha", "charlie", "delta"]);
+    assert_eq!(
+        hostnames(store, VpsFilter { purpose: Some(Purpose::VpnExit), ..f() }).await,
+        ["alpha", "charlie", "delta"]
+    );
     assert_eq!(hostnames(store, VpsFilter { tags: vec!["iplc".into()], ..f() }).await, ["alpha", "bravo", "delta"]);
     assert_eq!(hostnames(store, VpsFilter { tags: vec!["iplc".into(), "cn".into()], ..f() }).await, ["alpha", "delta"]);
     assert!(hostnames(store, VpsFilter { tags: vec!["iplc".into(), "nope".into()], ..f() }).await.is_empty());
     assert_eq!(hostnames(store, VpsFilter { q: Some("needle".into()), ..f() }).await, ["alpha"]);
     assert_eq!(hostnames(store, VpsFilter { q: Some("frankfurt".into()), ..f() }).await, ["bravo"]);
     assert_eq!(hostnames(store, VpsFilter { q: Some("104.0".into()), ..f() }).await, ["charlie"]);
-    assert_eq!(hostnames(store, VpsFilter { q: Some("100%_".into()), ..f() }).await, Vec::<String>::new(), "LIKE wildcards are literal");
+    assert_eq!(
+        hostnames(store, VpsFilter { q: Some("100%_".into()), ..f() }).await,
+        Vec::<String>::new(),
+        "LIKE wildcards are literal"
+    );
     let net = |s: &str| Some(s.parse().unwrap());
     assert_eq!(hostnames(store, VpsFilter { ip: net("103.1.0.0/16"), ..f() }).await, ["alpha", "bravo", "delta"]);
     assert_eq!(hostnames(store, VpsFilter { ip: net("103.1.2.3/32"), ..f() }).await, ["alpha"]);
     assert_eq!(hostnames(store, VpsFilter { ip: net("2001:db8::/32"), ..f() }).await, ["bravo"]);
-    assert_eq!(hostnames(store, VpsFilter { expires_by: Some(day(7)), ..f() }).await, ["alpha", "bravo"], "overdue included, retired not");
+    assert_eq!(
+        hostnames(store, VpsFilter { expires_by: Some(day(7)), ..f() }).await,
+        ["alpha", "bravo"],
+        "overdue included, retired not"
+    );
     assert_eq!(hostnames(store, VpsFilter { monitoring_enabled: Some(false), ..f() }).await, ["charlie"]);
-    assert_eq!(hostnames(store, VpsFilter { statuses: vec![VpsStatus::Active], tags: vec!["iplc".into()], country: Some("JP".into()), ..f() }).await, ["alpha"]);
+    assert_eq!(
+        hostnames(
+            store,
+            VpsFilter {
+                statuses: vec![VpsStatus::Active],
+                tags: vec!["iplc".into()],
+                country: Some("JP".into()),
+                ..f()
+            }
+        )
+        .await,
+        ["alpha"]
+    );
 
     let sorted = |sort, order| async move {
         store.list_vps(&f(), all(), sort, order).await.unwrap().data.into_iter().map(|v| v.hostname).collect::<Vec<_>>()
@@ -379,10 +425,12 @@ pub async fn list_filters_sort_and_paginate(store: &dyn Store) {
     assert_eq!(sorted(VpsSort::Country, SortOrder::Asc).await[0], "bravo");
     assert_eq!(sorted(VpsSort::Status, SortOrder::Asc).await, ["alpha", "bravo", "charlie", "delta"]);
 
-    let page = store.list_vps(&f(), PageRequest { page: 2, per_page: 3 }, VpsSort::Hostname, SortOrder::Asc).await.unwrap();
+    let page =
+        store.list_vps(&f(), PageRequest { page: 2, per_page: 3 }, VpsSort::Hostname, SortOrder::Asc).await.unwrap();
     assert_eq!((page.total, page.page, page.per_page), (4, 2, 3));
     assert_eq!(page.data.iter().map(|v| v.hostname.as_str()).collect::<Vec<_>>(), ["delta"]);
-    let beyond = store.list_vps(&f(), PageRequest { page: 9, per_page: 3 }, VpsSort::Hostname, SortOrder::Asc).await.unwrap();
+    let beyond =
+        store.list_vps(&f(), PageRequest { page: 9, per_page: 3 }, VpsSort::Hostname, SortOrder::Asc).await.unwrap();
     assert_eq!((beyond.total, beyond.data.len()), (4, 0));
 }
 
@@ -409,7 +457,22 @@ pub async fn stats_add_up(store: &dyn Store) {
     for draft in [&a, &b, &c, &d] {
         store.create_vps(draft, Source::Manual).await.unwrap();
     }
-    let d_id = store.list_vps(&VpsFilter { q: Some("d".into()), country: Some("JP".into()), provider_id: Some(q.id), ..Default::default() }, all(), VpsSort::Hostname, SortOrder::Asc).await.unwrap().data[0].id;
+    let d_id = store
+        .list_vps(
+            &VpsFilter {
+                q: Some("d".into()),
+                country: Some("JP".into()),
+                provider_id: Some(q.id),
+                ..Default::default()
+            },
+            all(),
+            VpsSort::Hostname,
+            SortOrder::Asc,
+        )
+        .await
+        .unwrap()
+        .data[0]
+        .id;
     store.retire_vps(d_id).await.unwrap();
 
     let s = store.stats(today).await.unwrap();
@@ -420,7 +483,10 @@ pub async fn stats_add_up(store: &dyn Store) {
     assert_eq!(s.by_country.get("JP"), Some(&2));
     assert_eq!(s.by_country.get("DE"), Some(&1));
     assert_eq!(s.by_purpose.get("monitor"), Some(&1));
-    assert_eq!(s.by_provider.iter().map(|c| (c.provider_name.as_str(), c.count)).collect::<Vec<_>>(), [("P", 2), ("Q", 1)]);
+    assert_eq!(
+        s.by_provider.iter().map(|c| (c.provider_name.as_str(), c.count)).collect::<Vec<_>>(),
+        [("P", 2), ("Q", 1)]
+    );
     assert_eq!((s.expiring_7d, s.expiring_30d), (2, 3));
     let cost: Vec<_> = s.monthly_cost.iter().map(|c| (c.currency.as_str(), c.amount.normalize().to_string())).collect();
     assert_eq!(cost, [("EUR", "3.33".to_string()), ("USD", "20".to_string())]);

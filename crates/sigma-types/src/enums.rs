@@ -101,6 +101,16 @@ wire_enum! {
     }
 }
 
+wire_enum! {
+    /// What a user or key may do: `readonly` reads, `operator` also changes
+    /// fleet data, `admin` also manages users, keys and settings.
+    Role {
+        Readonly = "readonly",
+        Operator = "operator",
+        Admin = "admin",
+    }
+}
+
 impl Default for VpsStatus {
     fn default() -> Self {
         VpsStatus::Provisioning
@@ -139,8 +149,7 @@ impl BillingCycle {
 
 impl VpsStatus {
     /// Statuses whose VPS appear in Prometheus targets.
-    pub const MONITORED: &'static [VpsStatus] =
-        &[VpsStatus::Provisioning, VpsStatus::Active, VpsStatus::Retiring];
+    pub const MONITORED: &'static [VpsStatus] = &[VpsStatus::Provisioning, VpsStatus::Active, VpsStatus::Retiring];
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ mod stats;
 pub mod validate;
 mod vps;
 
-pub use enums::{BillingCycle, IpLabel, Purpose, Source, VpsStatus};
+pub use enums::{BillingCycle, IpLabel, Purpose, Role, Source, VpsStatus};
 pub use error::{ErrorBody, ErrorDetail};
 pub use list::{Page, PageRequest, ProviderListQuery, SortOrder, VpsFilter, VpsListQuery, VpsSort};
 pub use patch::Patch;
@@ -23,6 +23,5 @@ pub use provider::{Provider, ProviderCreate, ProviderDraft, ProviderPatch};
 pub use stats::{AgentCounts, CountBy, CurrencyAmount, Stats};
 pub use validate::FieldErrors;
 pub use vps::{
-    AgentStatus, IpEntry, IpEntryInput, IpHistoryEntry, IpHistoryQuery, Vps, VpsAgent,
-    VpsCreate, VpsDraft, VpsPatch,
+    AgentStatus, IpEntry, IpEntryInput, IpHistoryEntry, IpHistoryQuery, Vps, VpsAgent, VpsCreate, VpsDraft, VpsPatch,
 };

@@ -171,7 +171,10 @@ impl VpsListQuery {
         }
         let ip = self.ip.as_deref().and_then(|raw| e.check("ip", parse_net(raw)));
         let expires_by = self.expiring_within_days.and_then(|d| {
-            e.check("expiring_within_days", today.checked_add_days(Days::new(u64::from(d))).ok_or_else(|| "is too large".to_owned()))
+            e.check(
+                "expiring_within_days",
+                today.checked_add_days(Days::new(u64::from(d))).ok_or_else(|| "is too large".to_owned()),
+            )
         });
         let mut statuses = self.status.clone();
         statuses.sort();
@@ -194,9 +197,7 @@ impl VpsListQuery {
 fn parse_net(raw: &str) -> Result<IpNet, String> {
     let raw = raw.trim();
     if raw.contains('/') {
-        raw.parse::<IpNet>()
-            .map(|n| n.trunc())
-            .map_err(|_| format!("{raw:?} is not an address or a CIDR network"))
+        raw.parse::<IpNet>().map(|n| n.trunc()).map_err(|_| format!("{raw:?} is not an address or a CIDR network"))
     } else {
         validate::ip(raw).map(IpNet::from)
     }
@@ -224,7 +225,12 @@ mod tests {
         assert_eq!(f.expires_by, NaiveDate::from_ymd_opt(2026, 12, 1));
         assert_eq!(f.q.as_deref(), Some("tokyo"));
         assert_eq!((page.page, page.per_page, sort, order), (1, 50, VpsSort::CreatedAt, SortOrder::Asc));
-        let bad = VpsListQuery { ip: Some("x".into()), per_page: Some(501), country: Some("XX".into()), ..Default::default() };
+        let bad = VpsListQuery {
+            ip: Some("x".into()),
+            per_page: Some(501),
+            country: Some("XX".into()),
+            ..Default::default()
+        };
         let e = bad.validate(today).unwrap_err().0;
         assert!(e.contains_key("ip") && e.contains_key("per_page") && e.contains_key("country"));
     }

@@ -51,7 +51,10 @@ pub fn hostname(raw: &str) -> Result<String, String> {
             && !label.starts_with('-')
             && !label.ends_with('-');
         if !ok {
-            return Err("must be a host name: dot-separated labels of letters, digits and inner hyphens, each 1-63 characters".into());
+            return Err(
+                "must be a host name: dot-separated labels of letters, digits and inner hyphens, each 1-63 characters"
+                    .into(),
+            );
         }
     }
     Ok(name)
@@ -70,11 +73,7 @@ pub fn country(raw: &str) -> Result<String, String> {
 /// ISO 4217 code, stored upper-case.
 pub fn currency(raw: &str) -> Result<String, String> {
     let code = raw.trim().to_ascii_uppercase();
-    if codes::is_currency(&code) {
-        Ok(code)
-    } else {
-        Err("must be an ISO 4217 currency code such as USD".into())
-    }
+    if codes::is_currency(&code) { Ok(code) } else { Err("must be an ISO 4217 currency code such as USD".into()) }
 }
 
 /// A tag: lower-case `[a-z0-9][a-z0-9-_.]*`, at most 64 characters.
@@ -84,11 +83,7 @@ pub fn tag(raw: &str) -> Result<String, String> {
     let ok = tag.len() <= 64
         && bytes.next().is_some_and(|b| b.is_ascii_alphanumeric())
         && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if ok {
-        Ok(tag)
-    } else {
-        Err(format!("tag {raw:?} must match [a-z0-9][a-z0-9-_.]* and be at most 64 characters"))
-    }
+    if ok { Ok(tag) } else { Err(format!("tag {raw:?} must match [a-z0-9][a-z0-9-_.]* and be at most 64 characters")) }
 }
 
 /// Tags normalised and de-duplicated, first occurrence kept.
@@ -114,9 +109,7 @@ pub fn ip(raw: &str) -> Result<IpAddr, String> {
         Some((a, p)) => (a, Some(p)),
         None => (raw, None),
     };
-    let ip: IpAddr = addr
-        .parse()
-        .map_err(|_| format!("{raw:?} is not an IPv4 or IPv6 address"))?;
+    let ip: IpAddr = addr.parse().map_err(|_| format!("{raw:?} is not an IPv4 or IPv6 address"))?;
     let ip = ip.to_canonical();
     let host_prefix = if ip.is_ipv4() { "32" } else { "128" };
     match prefix {
@@ -138,10 +131,7 @@ pub fn text(raw: Option<String>, max: usize) -> Result<Option<String>, String> {
 
 /// A port number 1-65535.
 pub fn port(value: i32) -> Result<u16, String> {
-    u16::try_from(value)
-        .ok()
-        .filter(|p| *p > 0)
-        .ok_or_else(|| "must be a port number between 1 and 65535".into())
+    u16::try_from(value).ok().filter(|p| *p > 0).ok_or_else(|| "must be a port number between 1 and 65535".into())
 }
 
 /// A non-negative integer such as a core count.

@@ -279,11 +279,10 @@ impl VpsCreate {
     /// Checks every field, reporting all problems at once.
     pub fn validate(self) -> Result<VpsDraft, FieldErrors> {
         let mut e = FieldErrors::default();
-        let hostname = required(&mut e, "hostname", self.hostname)
-            .and_then(|h| e.check("hostname", validate::hostname(&h)));
+        let hostname =
+            required(&mut e, "hostname", self.hostname).and_then(|h| e.check("hostname", validate::hostname(&h)));
         let provider_id = required(&mut e, "provider_id", self.provider_id);
-        let country = required(&mut e, "country", self.country)
-            .and_then(|c| e.check("country", validate::country(&c)));
+        let country = required(&mut e, "country", self.country).and_then(|c| e.check("country", validate::country(&c)));
         let purpose = required(&mut e, "purpose", self.purpose);
 
         let mut ip_addresses: Vec<IpEntry> = Vec::new();
@@ -302,12 +301,10 @@ impl VpsCreate {
         }
 
         let tags = e.check("tags", validate::tags(&self.tags.unwrap_or_default())).unwrap_or_default();
-        let currency = e
-            .check("currency", validate::currency(self.currency.as_deref().unwrap_or("USD")))
-            .unwrap_or_default();
+        let currency =
+            e.check("currency", validate::currency(self.currency.as_deref().unwrap_or("USD"))).unwrap_or_default();
         let ssh_port = e.check("ssh_port", validate::port(self.ssh_port.unwrap_or(22)));
-        let node_exporter_port =
-            e.check("node_exporter_port", validate::port(self.node_exporter_port.unwrap_or(9100)));
+        let node_exporter_port = e.check("node_exporter_port", validate::port(self.node_exporter_port.unwrap_or(9100)));
         let cpu_cores = e.check("cpu_cores", validate::non_negative(self.cpu_cores.map(i64::from))).flatten();
         let ram_mb = e.check("ram_mb", validate::non_negative(self.ram_mb.map(i64::from))).flatten();
         let disk_gb = e.check("disk_gb", validate::non_negative(self.disk_gb.map(i64::from))).flatten();
@@ -382,10 +379,7 @@ impl From<&Vps> for VpsCreate {
             city: v.city.clone(),
             dc_name: v.dc_name.clone(),
             ip_addresses: Some(
-                v.ip_addresses
-                    .iter()
-                    .map(|e| IpEntryInput { ip: e.ip.to_string(), label: e.label })
-                    .collect(),
+                v.ip_addresses.iter().map(|e| IpEntryInput { ip: e.ip.to_string(), label: e.label }).collect(),
             ),
             ssh_port: Some(v.ssh_port),
             ssh_user: v.ssh_user.clone(),
@@ -475,8 +469,19 @@ mod tests {
         }))
         .unwrap();
         let e = v.validate().unwrap_err().0;
-        for field in ["hostname", "country", "provider_id", "purpose", "ip_addresses[1].ip",
-            "ip_addresses[2].ip", "tags", "ssh_port", "price", "currency", "extra"] {
+        for field in [
+            "hostname",
+            "country",
+            "provider_id",
+            "purpose",
+            "ip_addresses[1].ip",
+            "ip_addresses[2].ip",
+            "tags",
+            "ssh_port",
+            "price",
+            "currency",
+            "extra",
+        ] {
             assert!(e.contains_key(field), "{field} missing from {e:?}");
         }
     }

@@ -1,0 +1,244 @@
+//! Configuration, loaded once in layers: defaults, then the optional TOML
+//! file, then the environment, then flags.
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/sigma.db";
+
+/// Environment variables Sigma reads; any other `SIGMA_*` earns a warning.
+const KNOWN_ENV: &[&str] = &[
+    "SIGMA_CONFIG",
+    "SIGMA_LISTEN",
+    "SIGMA_API_KEY",
+    "SIGMA_LOG",
+    "SIGMA_LOG_FORMAT",
+    "SIGMA_REQUEST_TIMEOUT",
+    "SIGMA_BODY_LIMIT",
+    "SIGMA_SHUTDOWN_TIMEOUT",
+];
+
+#[derive(Debug, Parser)]
+#[command(name = "sigma-api", version, about = "Sigma fleet manager: the API server")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand, PartialEq, Eq)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load and check the configuration, print it with secrets hidden, and exit.
+    CheckConfig,
+}
+
+/// Every setting as a flag with its environment variable. Unset ones fall
+/// back to the TOML file, then to the defaults.
+#[derive(Debug, Default, Args)]
+pub struct Settings {
+    /// TOML configuration file.
+    #[arg(long = "config", env = "SIGMA_CONFIG", global = true, value_name = "PATH")]
+    pub config_file: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:3000].
+    #[arg(long, env = "SIGMA_LISTEN", global = true, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// `sqlite://PATH` or `postgres://...` [default: sqlite://./data/sigma.db].
+    #[arg(long, env = "DATABASE_URL", global = true, value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Bootstrap admin API key (also read from API_KEY).
+    #[arg(long, env = "SIGMA_API_KEY", global = true, value_name = "KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Log filter in tracing syntax [default: info].
+    #[arg(long, env = "SIGMA_LOG", global = true, value_name = "FILTER")]
+    pub log: Option<String>,
+    /// Log format [default: text].
+    #[arg(long, env = "SIGMA_LOG_FORMAT", global = true)]
+    pub log_format: Option<LogFormat>,
+    /// Seconds a request may take before it is answered 408 [default: 30].
+    #[arg(long, env = "SIGMA_REQUEST_TIMEOUT", global = true, value_name = "SECS")]
+    pub request_timeout: Option<u64>,
+    /// Largest accepted request body in bytes [default: 2097152].
+    #[arg(long, env = "SIGMA_BODY_LIMIT", global = true, value_name = "BYTES")]
+    pub body_limit: Option<usize>,
+    /// Seconds to let in-flight requests finish on shutdown [default: 30].
+    #[arg(long, env = "SIGMA_SHUTDOWN_TIMEOUT", global = true, value_name = "SECS")]
+    pub shutdown_timeout: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// The TOML file: the same settings, named as the flags with underscores.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    listen: Option<String>,
+    database_url: Option<String>,
+    api_key: Option<String>,
+    log: Option<String>,
+    log_format: Option<LogFormat>,
+    request_timeout: Option<u64>,
+    body_limit: Option<usize>,
+    shutdown_timeout: Option<u64>,
+}
+
+/// The effective configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database_url: SecretString,
+    pub api_key: Option<SecretString>,
+    pub log: String,
+    pub log_format: LogFormat,
+    pub request_timeout: Duration,
+    pub body_limit: usize,
+    pub shutdown_timeout: Duration,
+}
+
+impl Config {
+    /// Merges flags and environment (already in `settings`) with the file
+    /// and the defaults. `env` looks up variables that clap does not own.
+    pub fn load(settings: Settings, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Config> {
+        let file = match &settings.config_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
+                toml::from_str::<FileSettings>(&text)
+                    .with_context(|| format!("invalid configuration file {}", path.display()))?
+            }
+            None => FileSettings::default(),
+        };
+        let listen = settings.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.into());
+        let listen: SocketAddr = listen
+            .parse()
+            .with_context(|| format!("listen address {listen:?} must look like 127.0.0.1:3000 or [::]:3000"))?;
+        let database_url = settings.database_url.or(file.database_url).unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            bail!("DATABASE_URL must start with sqlite://, postgres:// or postgresql://");
+        }
+        let api_key = settings.api_key.or_else(|| env("API_KEY")).or(file.api_key).filter(|k| !k.is_empty());
+        if let Some(key) = &api_key
+            && key.len() < 16
+        {
+            bail!("the API key must be at least 16 characters long");
+        }
+        let body_limit = settings.body_limit.or(file.body_limit).unwrap_or(2 * 1024 * 1024);
+        if body_limit < 1024 {
+            bail!("the body limit must be at least 1024 bytes");
+        }
+        Ok(Config {
+            listen,
+            database_url: database_url.into(),
+            api_key: api_key.map(Into::into),
+            log: settings.log.or(file.log).unwrap_or_else(|| "info".into()),
+            log_format: settings.log_format.or(file.log_format).unwrap_or_default(),
+            request_timeout: Duration::from_secs(settings.request_timeout.or(file.request_timeout).unwrap_or(30)),
+            body_limit,
+            shutdown_timeout: Duration::from_secs(settings.shutdown_timeout.or(file.shutdown_timeout).unwrap_or(30)),
+        })
+    }
+
+    /// A configuration for tests and embedding: defaults with the given database.
+    pub fn for_database(database_url: &str) -> Config {
+        let settings = Settings { database_url: Some(database_url.into()), ..Default::default() };
+        Config::load(settings, |_| None).expect("default configuration is valid")
+    }
+
+    /// Human-readable summary with secrets hidden.
+    pub fn describe(&self) -> String {
+        format!(
+            "listen = {}\ndatabase_url = {}\napi_key = {}\nlog = {}\nlog_format = {:?}\nrequest_timeout = {}s\nbody_limit = {} bytes\nshutdown_timeout = {}s",
+            self.listen,
+            redact_url(self.database_url.expose_secret()),
+            if self.api_key.is_some() { "(set)" } else { "(none: the API is open)" },
+            self.log,
+            self.log_format,
+            self.request_timeout.as_secs(),
+            self.body_limit,
+            self.shutdown_timeout.as_secs(),
+        )
+    }
+}
+
+/// `SIGMA_*` variables that Sigma does not know: likely typos.
+pub fn unknown_env_vars(vars: impl Iterator<Item = String>) -> Vec<String> {
+    vars.filter(|k| k.starts_with("SIGMA_") && !k.starts_with("SIGMA_TEST_") && !KNOWN_ENV.contains(&k.as_str()))
+        .collect()
+}
+
+/// Hides the password of a database URL.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_flag_over_env_over_file_over_default() {
+        let dir = std::env::temp_dir().join(format!("sigma-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("sigma.toml");
+        std::fs::write(&file, "listen = \"0.0.0.0:4000\"\nlog = \"debug\"\nlog_format = \"json\"\n").unwrap();
+        let settings = Settings { config_file: Some(file.clone()), log: Some("warn".into()), ..Default::default() };
+        let c = Config::load(settings, |_| None).unwrap();
+        assert_eq!(c.listen.to_string(), "0.0.0.0:4000");
+        assert_eq!(c.log, "warn");
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.database_url.expose_secret(), DEFAULT_DATABASE_URL);
+
+        std::fs::write(&file, "lisen = \"x\"\n").unwrap();
+        let err = Config::load(Settings { config_file: Some(file), ..Default::default() }, |_| None).unwrap_err();
+        assert!(format!("{err:#}").contains("lisen"), "{err:#}");
+    }
+
+    #[test]
+    fn api_key_alias_and_checks() {
+        let c =
+            Config::load(Settings::default(), |k| (k == "API_KEY").then(|| "a-long-enough-key-123".into())).unwrap();
+        assert!(c.api_key.is_some());
+        assert!(Config::load(Settings { api_key: Some("short".into()), ..Default::default() }, |_| None).is_err());
+        assert!(Config::load(Settings { listen: Some("nope".into()), ..Default::default() }, |_| None).is_err());
+        assert!(
+            Config::load(Settings { database_url: Some("mysql://x".into()), ..Default::default() }, |_| None).is_err()
+        );
+    }
+
+    #[test]
+    fn secrets_are_hidden() {
+        assert_eq!(redact_url("postgres://sigma:hunter2@db:5432/sigma"), "postgres://sigma:***@db:5432/sigma");
+        let c = Config::for_database("postgres://u:pw@h/db");
+        assert!(!c.describe().contains("pw@") && !format!("{c:?}").contains("pw@"));
+        assert_eq!(
+            unknown_env_vars(["SIGMA_LISTN".into(), "SIGMA_LOG".into(), "PATH".into()].into_iter()),
+            ["SIGMA_LISTN"]
+        );
+    }
+}

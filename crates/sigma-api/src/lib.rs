@@ -1,0 +1,120 @@
+//! The Sigma API server as a library, so tests and benchmarks run the real
+//! thing: [`router`] builds the application, [`serve`] runs it.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+
+use crate::auth::Auth;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, StatusCode};
+use axum::middleware;
+use secrecy::ExposeSecret;
+use sigma_store::{DynStore, StoreError};
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Opens the store a database URL names, applying migrations.
+pub async fn open_store(database_url: &str) -> Result<DynStore, StoreError> {
+    Ok(if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        todo_pg(database_url).await?
+    } else {
+        Arc::new(sigma_store_sqlite::SqliteStore::connect(database_url).await?)
+    })
+}
+
+/// The state the server runs with.
+pub fn state(store: DynStore, config: &Config) -> AppState {
+    let metrics = Arc::new(Metrics::new(store.backend()));
+    AppState { store, auth: Arc::new(Auth::new(config.api_key.clone())), metrics }
+}
+
+/// The `/api` routes and the service routes, with the OpenAPI document
+/// that describes them all.
+pub fn routes() -> (Router<AppState>, Router<AppState>, OpenApi) {
+    let api = OpenApiRouter::with_openapi(openapi::base())
+        .merge(routes::providers::router())
+        .merge(routes::vps::router())
+        .merge(routes::ip_history::router())
+        .merge(routes::stats::router());
+    let (api, mut doc) = api.split_for_parts();
+    let (service, service_doc) = routes::service::router().split_for_parts();
+    doc.merge(service_doc);
+    (api, service, openapi::finish(doc))
+}
+
+/// The whole application.
+pub fn router(state: AppState, config: &Config) -> Router {
+    let (api, service, doc) = routes();
+    Router::new()
+        .merge(api.layer(middleware::from_fn_with_state(state.clone(), auth::authenticate)))
+        .merge(service)
+        .merge(SwaggerUi::new("/swagger-ui").url("/api-docs/openapi.json", doc))
+        .fallback(fallback)
+        .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(middleware::from_fn(error::json_errors))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |m| m.as_str());
+            let id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %request.method(), route, request_id = id)
+        }))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn fallback() -> ApiError {
+    ApiError::for_status(StatusCode::NOT_FOUND)
+}
+
+/// Serves until `shutdown` completes, then lets in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Logs what an operator must know about the configuration at start-up.
+pub fn warn_about(config: &Config) {
+    if config.api_key.is_none() {
+        if config.listen.ip().is_loopback() {
+            tracing::warn!("no SIGMA_API_KEY is set: the API is open to anyone on this machine");
+        } else {
+            tracing::warn!(listen = %config.listen, "no SIGMA_API_KEY is set and the server listens beyond loopback: the API is open to anyone who can reach it");
+        }
+    }
+    if config.database_url.expose_secret().starts_with("sqlite:") {
+        tracing::info!("storage: SQLite");
+    } else {
+        tracing::info!("storage: PostgreSQL");
+    }
+}
+
+async fn todo_pg(_: &str) -> Result<DynStore, StoreError> {
+    Err(StoreError::other("PG-PENDING"))
+}

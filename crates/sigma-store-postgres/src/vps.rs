@@ -1,0 +1,475 @@
+//! VPS writes, list queries and stats.
+
+use crate::now;
+use crate::rows::{self, get_vps, lock_vps};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use sigma_store::{Conflict, Result, StoreError, live_ips, search_text, unknown_provider};
+use sigma_types::{
+    CountBy, CurrencyAmount, Page, PageRequest, SortOrder, Source, Stats, Vps, VpsDraft, VpsFilter, VpsSort, VpsStatus,
+};
+use sqlx::postgres::PgArguments;
+use sqlx::types::Json;
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
+use std::net::IpAddr;
+use std::sync::LazyLock;
+use uuid::Uuid;
+
+const LIVE: &str = "v.status <> 'retired' AND v.deleted_at IS NULL";
+
+/// The editable columns, in the order `bind_draft` binds them.
+const DRAFT_COLUMNS: &[&str] = &[
+    "hostname",
+    "alias",
+    "provider_id",
+    "country",
+    "city",
+    "dc_name",
+    "ip_addresses",
+    "ssh_port",
+    "ssh_user",
+    "status",
+    "purpose",
+    "vpn_protocol",
+    "tags",
+    "cpu_cores",
+    "ram_mb",
+    "disk_gb",
+    "bandwidth_tb",
+    "price",
+    "currency",
+    "billing_cycle",
+    "monthly_cost",
+    "purchase_date",
+    "expire_date",
+    "auto_renew",
+    "monitoring_enabled",
+    "node_exporter_port",
+    "extra",
+    "notes",
+    "search",
+];
+
+/// `$1, $2, ...` for `n` parameters, starting at `$from`.
+fn params(from: usize, n: usize) -> Vec<String> {
+    (from..from + n).map(|i| format!("${i}")).collect()
+}
+
+static INSERT: LazyLock<String> = LazyLock::new(|| {
+    let n = DRAFT_COLUMNS.len();
+    format!(
+        "INSERT INTO vps ({}, id, source, created_at, updated_at, retired_at) VALUES ({})",
+        DRAFT_COLUMNS.join(", "),
+        params(1, n + 5).join(", ")
+    )
+});
+
+static UPDATE: LazyLock<String> = LazyLock::new(|| {
+    let n = DRAFT_COLUMNS.len();
+    let sets: Vec<String> = DRAFT_COLUMNS.iter().zip(params(1, n)).map(|(c, p)| format!("{c} = {p}")).collect();
+    format!(
+        "UPDATE vps SET {}, updated_at = ${}, retired_at = ${}, version = version + 1 WHERE id = ${}",
+        sets.join(", "),
+        n + 1,
+        n + 2,
+        n + 3
+    )
+});
+
+type Query<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
+
+fn bind_draft<'q>(q: Query<'q>, d: &'q VpsDraft) -> Query<'q> {
+    q.bind(&d.hostname)
+        .bind(&d.alias)
+        .bind(d.provider_id)
+        .bind(&d.country)
+        .bind(&d.city)
+        .bind(&d.dc_name)
+        .bind(Json(&d.ip_addresses))
+        .bind(d.ssh_port)
+        .bind(&d.ssh_user)
+        .bind(d.status.as_str())
+        .bind(d.purpose.as_str())
+        .bind(&d.vpn_protocol)
+        .bind(&d.tags)
+        .bind(d.cpu_cores)
+        .bind(d.ram_mb)
+        .bind(d.disk_gb)
+        .bind(d.bandwidth_tb)
+        .bind(d.price)
+        .bind(&d.currency)
+        .bind(d.billing_cycle.as_str())
+        .bind(d.monthly_cost())
+        .bind(d.purchase_date)
+        .bind(d.expire_date)
+        .bind(d.auto_renew)
+        .bind(d.monitoring_enabled)
+        .bind(d.node_exporter_port)
+        .bind(&d.extra)
+        .bind(&d.notes)
+        .bind(search_text(d))
+}
+
+/// Fails unless the provider exists, and keeps it from being deleted until
+/// the transaction ends.
+async fn ensure_provider(tx: &mut PgConnection, id: Uuid) -> Result<()> {
+    let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM providers WHERE id = $1 FOR KEY SHARE")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    found.map(|_| ()).ok_or_else(unknown_provider)
+}
+
+/// Fails with a conflict naming the other VPS when a live VPS other than
+/// `except` holds the host name or one of the addresses (the first one
+/// taken, in the order given).
+pub(crate) async fn check_free(
+    conn: &mut PgConnection,
+    except: Option<Uuid>,
+    hostname: &str,
+    ips: &[IpAddr],
+) -> Result<()> {
+    let except = except.unwrap_or(Uuid::nil());
+    let other: Option<(Uuid, String)> =
+        sqlx::query_as(&format!("SELECT v.id, v.hostname FROM vps v WHERE v.hostname = $1 AND v.id <> $2 AND {LIVE} LIMIT 1"))
+            .bind(hostname)
+            .bind(except)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if let Some((id, other)) = other {
+        return Err(StoreError::Conflict(Conflict::hostname_taken(hostname, id, &other)));
+    }
+    if ips.is_empty() {
+        return Ok(());
+    }
+    let texts: Vec<String> = ips.iter().map(IpAddr::to_string).collect();
+    let taken: Option<(i64, Uuid, String)> = sqlx::query_as(
+        "SELECT r.n, v.id, v.hostname FROM unnest($1::text[]) WITH ORDINALITY AS r (ip, n)
+         JOIN vps_ip i ON i.ip = r.ip::inet AND i.live
+         JOIN vps v ON v.id = i.vps_id
+         WHERE i.vps_id <> $2 ORDER BY r.n LIMIT 1",
+    )
+    .bind(&texts)
+    .bind(except)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some((n, id, other)) = taken {
+        let index = usize::try_from(n - 1).unwrap_or(0);
+        let ip = texts.get(index).map_or("", String::as_str);
+        return Err(StoreError::Conflict(Conflict::address_taken(ip, index, id, &other)));
+    }
+    Ok(())
+}
+
+/// Replaces the address rows of a VPS. They are written in key order so
+/// that two transactions claiming the same addresses wait for each other
+/// instead of deadlocking.
+async fn write_addresses(tx: &mut PgConnection, id: Uuid, d: &VpsDraft, live: bool) -> Result<()> {
+    sqlx::query("DELETE FROM vps_ip WHERE vps_id = $1").bind(id).execute(&mut *tx).await?;
+    if d.ip_addresses.is_empty() {
+        return Ok(());
+    }
+    let mut keyed: Vec<([u8; 16], IpAddr)> = d.ip_addresses.iter().map(|e| (sigma_store::ip::key(e.ip), e.ip)).collect();
+    keyed.sort();
+    let (keys, ips): (Vec<Vec<u8>>, Vec<String>) = keyed.into_iter().map(|(k, ip)| (k.to_vec(), ip.to_string())).unzip();
+    sqlx::query(
+        "INSERT INTO vps_ip (vps_id, ip, ip_key, live)
+         SELECT $1, t.ip::inet, t.key, $4 FROM unnest($2::text[], $3::bytea[]) AS t (ip, key)",
+    )
+    .bind(id)
+    .bind(&ips)
+    .bind(&keys)
+    .bind(live)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+async fn set_live(tx: &mut PgConnection, id: Uuid, live: bool) -> Result<()> {
+    sqlx::query("UPDATE vps_ip SET live = $1 WHERE vps_id = $2").bind(live).bind(id).execute(&mut *tx).await?;
+    Ok(())
+}
+
+/// Records that a VPS started (`added`) and stopped (`removed`) holding addresses.
+async fn record_history(
+    tx: &mut PgConnection,
+    id: Uuid,
+    hostname: &str,
+    added: &[IpAddr],
+    removed: &[IpAddr],
+    at: DateTime<Utc>,
+) -> Result<()> {
+    if !removed.is_empty() {
+        let removed: Vec<String> = removed.iter().map(IpAddr::to_string).collect();
+        sqlx::query(
+            "UPDATE ip_history SET released_at = $1
+             WHERE vps_id = $2 AND ip = ANY ($3::text[]::inet[]) AND released_at IS NULL",
+        )
+        .bind(at)
+        .bind(id)
+        .bind(&removed)
+        .execute(&mut *tx)
+        .await?;
+    }
+    if !added.is_empty() {
+        let ids: Vec<Uuid> = added.iter().map(|_| Uuid::now_v7()).collect();
+        let added: Vec<String> = added.iter().map(IpAddr::to_string).collect();
+        sqlx::query(
+            "INSERT INTO ip_history (id, ip, vps_id, hostname, assigned_at)
+             SELECT t.id, t.ip::inet, $3, $4, $5 FROM unnest($1::uuid[], $2::text[]) AS t (id, ip)",
+        )
+        .bind(&ids)
+        .bind(&added)
+        .bind(id)
+        .bind(hostname)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+fn draft_ips(d: &VpsDraft) -> Vec<IpAddr> {
+    d.ip_addresses.iter().map(|e| e.ip).collect()
+}
+
+pub(crate) async fn insert(tx: &mut PgConnection, d: &VpsDraft, source: Source) -> Result<Vps> {
+    ensure_provider(tx, d.provider_id).await?;
+    let live = d.is_live();
+    let ips = draft_ips(d);
+    if live {
+        check_free(tx, None, &d.hostname, &ips).await?;
+    }
+    let id = Uuid::now_v7();
+    let now = now();
+    bind_draft(sqlx::query(&INSERT), d)
+        .bind(id)
+        .bind(source.as_str())
+        .bind(now)
+        .bind(now)
+        .bind((d.status == VpsStatus::Retired).then_some(now))
+        .execute(&mut *tx)
+        .await?;
+    write_addresses(tx, id, d, live).await?;
+    if live {
+        record_history(tx, id, &d.hostname, &ips, &[], now).await?;
+    }
+    get_vps(&mut *tx, id).await
+}
+
+pub(crate) async fn update(tx: &mut PgConnection, id: Uuid, d: &VpsDraft, version: i64) -> Result<Vps> {
+    let cur = lock_vps(&mut *tx, id).await?;
+    if cur.deleted_at.is_some() {
+        return Err(StoreError::Conflict(Conflict::in_trash()));
+    }
+    if cur.version != version {
+        return Err(StoreError::VersionMismatch);
+    }
+    if d.provider_id != cur.provider_id {
+        ensure_provider(tx, d.provider_id).await?;
+    }
+    let live = d.is_live();
+    let ips = draft_ips(d);
+    if live {
+        check_free(tx, Some(id), &d.hostname, &ips).await?;
+    }
+    let now = now();
+    let retired_at = match d.status {
+        VpsStatus::Retired => Some(cur.retired_at.unwrap_or(now)),
+        _ => None,
+    };
+    bind_draft(sqlx::query(&UPDATE), d).bind(now).bind(retired_at).bind(id).execute(&mut *tx).await?;
+    write_addresses(tx, id, d, live).await?;
+    let new_live = if live { ips } else { Vec::new() };
+    let (added, removed) = sigma_store::ip::diff(&live_ips(&cur), &new_live);
+    record_history(tx, id, &d.hostname, &added, &removed, now).await?;
+    get_vps(&mut *tx, id).await
+}
+
+pub(crate) async fn retire(tx: &mut PgConnection, id: Uuid) -> Result<Vps> {
+    let cur = lock_vps(&mut *tx, id).await?;
+    if cur.deleted_at.is_some() {
+        return Err(StoreError::Conflict(Conflict::in_trash()));
+    }
+    if cur.status == VpsStatus::Retired {
+        return Ok(cur);
+    }
+    let now = now();
+    sqlx::query(
+        "UPDATE vps SET status = 'retired', retired_at = $1, updated_at = $1, version = version + 1 WHERE id = $2",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    set_live(tx, id, false).await?;
+    record_history(tx, id, &cur.hostname, &[], &live_ips(&cur), now).await?;
+    get_vps(&mut *tx, id).await
+}
+
+pub(crate) async fn trash(tx: &mut PgConnection, id: Uuid) -> Result<Vps> {
+    let cur = lock_vps(&mut *tx, id).await?;
+    if cur.deleted_at.is_some() {
+        return Ok(cur);
+    }
+    let now = now();
+    sqlx::query("UPDATE vps SET deleted_at = $1, updated_at = $1, version = version + 1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    set_live(tx, id, false).await?;
+    record_history(tx, id, &cur.hostname, &[], &live_ips(&cur), now).await?;
+    get_vps(&mut *tx, id).await
+}
+
+pub(crate) async fn restore(tx: &mut PgConnection, id: Uuid) -> Result<Vps> {
+    let cur = lock_vps(&mut *tx, id).await?;
+    if cur.deleted_at.is_none() {
+        return Ok(cur);
+    }
+    let now = now();
+    sqlx::query("UPDATE vps SET deleted_at = NULL, updated_at = $1, version = version + 1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let restored = get_vps(&mut *tx, id).await?;
+    let ips = live_ips(&restored);
+    if restored.is_live() {
+        check_free(tx, Some(id), &restored.hostname, &ips).await?;
+        set_live(tx, id, true).await?;
+    }
+    record_history(tx, id, &restored.hostname, &ips, &[], now).await?;
+    Ok(restored)
+}
+
+fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &VpsFilter) {
+    q.push(if f.deleted { " WHERE v.deleted_at IS NOT NULL" } else { " WHERE v.deleted_at IS NULL" });
+    if !f.statuses.is_empty() {
+        let statuses: Vec<String> = f.statuses.iter().map(|s| s.as_str().to_owned()).collect();
+        q.push(" AND v.status = ANY (").push_bind(statuses).push(")");
+    }
+    if let Some(c) = &f.country {
+        q.push(" AND v.country = ").push_bind(c.clone());
+    }
+    if let Some(p) = f.provider_id {
+        q.push(" AND v.provider_id = ").push_bind(p);
+    }
+    if let Some(p) = f.purpose {
+        q.push(" AND v.purpose = ").push_bind(p.as_str());
+    }
+    if !f.tags.is_empty() {
+        q.push(" AND v.tags @> ").push_bind(f.tags.clone()).push("::text[]");
+    }
+    if let Some(text) = &f.q {
+        q.push(" AND v.search LIKE ").push_bind(sigma_store::like_pattern(&text.to_lowercase())).push(" ESCAPE '\\'");
+    }
+    if let Some(net) = f.ip {
+        let (lo, hi) = sigma_store::ip::range(net);
+        q.push(" AND v.id IN (SELECT vps_id FROM vps_ip WHERE ip_key BETWEEN ")
+            .push_bind(lo.to_vec())
+            .push(" AND ")
+            .push_bind(hi.to_vec())
+            .push(")");
+    }
+    if let Some(day) = f.expires_by {
+        q.push(" AND v.expire_date <= ").push_bind(day).push(format!(" AND {LIVE}"));
+    }
+    if let Some(m) = f.monitoring_enabled {
+        q.push(" AND v.monitoring_enabled = ").push_bind(m);
+    }
+}
+
+pub(crate) async fn list(pool: &PgPool, f: &VpsFilter, page: PageRequest, sort: VpsSort, order: SortOrder) -> Result<Page<Vps>> {
+    let mut count = QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM vps v");
+    push_filter(&mut count, f);
+
+    let mut q = QueryBuilder::<Postgres>::new(rows::VPS_SELECT);
+    push_filter(&mut q, f);
+    // Only expire_date can be null; the other columns need no NULLS LAST,
+    // which would keep a descending sort from reading its index backwards.
+    let (column, nulls) = match sort {
+        VpsSort::Hostname => ("v.hostname", ""),
+        VpsSort::Country => ("v.country", ""),
+        VpsSort::Status => ("v.status", ""),
+        VpsSort::ExpireDate => ("v.expire_date", " NULLS LAST"),
+        VpsSort::CreatedAt => ("v.id", ""),
+        VpsSort::MonthlyCost => ("v.monthly_cost", ""),
+    };
+    let dir = match order {
+        SortOrder::Asc => "ASC",
+        SortOrder::Desc => "DESC",
+    };
+    if column == "v.id" {
+        q.push(format!(" ORDER BY v.id {dir}"));
+    } else {
+        q.push(format!(" ORDER BY {column} {dir}{nulls}, v.id {dir}"));
+    }
+    q.push(" LIMIT ").push_bind(page.limit()).push(" OFFSET ").push_bind(page.offset());
+
+    let (total, rows) =
+        tokio::try_join!(count.build_query_scalar::<i64>().fetch_one(pool), q.build().fetch_all(pool))?;
+    let data = rows.iter().map(rows::vps).collect::<Result<_>>()?;
+    Ok(Page { data, total, page: page.page, per_page: page.per_page })
+}
+
+/// The dashboard figures, each query on its own pooled connection.
+pub(crate) async fn stats(pool: &PgPool, today: NaiveDate) -> Result<Stats> {
+    let in_days = |n: u64| today + chrono::Days::new(n);
+    let by_country_sql = format!("SELECT country, COUNT(*) FROM vps v WHERE {LIVE} GROUP BY country");
+    let by_purpose_sql = format!("SELECT purpose, COUNT(*) FROM vps v WHERE {LIVE} GROUP BY purpose");
+    let by_provider_sql = format!(
+        "SELECT p.id, p.name, c.n FROM (SELECT provider_id, COUNT(*) AS n FROM vps v WHERE {LIVE} GROUP BY provider_id) c
+         JOIN providers p ON p.id = c.provider_id ORDER BY c.n DESC, p.name_key"
+    );
+    // Everything due within 30 days, and how much of it within 7.
+    let expiring_sql = format!(
+        "SELECT COUNT(*) FILTER (WHERE v.expire_date <= $1), COUNT(*) FROM vps v WHERE {LIVE} AND v.expire_date <= $2"
+    );
+    let cost_sql =
+        format!("SELECT currency, SUM(monthly_cost) FROM vps v WHERE {LIVE} GROUP BY currency ORDER BY currency");
+    let (by_status, by_country, by_purpose, by_provider, expiring, cost, providers) = tokio::try_join!(
+        sqlx::query_as::<_, (String, i64)>("SELECT status, COUNT(*) FROM vps WHERE deleted_at IS NULL GROUP BY status")
+            .fetch_all(pool),
+        sqlx::query_as::<_, (String, i64)>(&by_country_sql).fetch_all(pool),
+        sqlx::query_as::<_, (String, i64)>(&by_purpose_sql).fetch_all(pool),
+        sqlx::query_as::<_, (Uuid, String, i64)>(&by_provider_sql).fetch_all(pool),
+        sqlx::query_as::<_, (i64, i64)>(&expiring_sql).bind(in_days(7)).bind(in_days(30)).fetch_one(pool),
+        sqlx::query_as::<_, (String, Decimal)>(&cost_sql).fetch_all(pool),
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM providers").fetch_one(pool),
+    )?;
+    let mut s = Stats {
+        total_providers: providers,
+        by_country: by_country.into_iter().collect(),
+        by_purpose: by_purpose.into_iter().collect(),
+        by_provider: by_provider
+            .into_iter()
+            .map(|(provider_id, provider_name, count)| CountBy { provider_id, provider_name, count })
+            .collect(),
+        expiring_7d: expiring.0,
+        expiring_30d: expiring.1,
+        monthly_cost: cost
+            .into_iter()
+            .map(|(currency, amount)| CurrencyAmount { currency, amount: amount.normalize() })
+            .collect(),
+        ..Default::default()
+    };
+    for st in VpsStatus::ALL {
+        s.by_status.insert(st.as_str().to_owned(), 0);
+    }
+    for (st, n) in by_status {
+        s.by_status.insert(st, n);
+    }
+    s.retired_vps = s.by_status.get("retired").copied().unwrap_or(0);
+    s.total_vps = s.by_status.values().sum::<i64>() - s.retired_vps;
+    Ok(s)
+}
+
+pub(crate) async fn count_by_status(pool: &PgPool) -> Result<Vec<(VpsStatus, i64)>> {
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status, COUNT(*) FROM vps WHERE deleted_at IS NULL GROUP BY status")
+            .fetch_all(pool)
+            .await?;
+    rows.into_iter().map(|(s, n)| Ok((rows::parse_enum(&s)?, n))).collect()
+}
