@@ -36,7 +36,7 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Opens the store a database URL names, applying migrations.
 pub async fn open_store(database_url: &str) -> Result<DynStore, StoreError> {
     Ok(if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
-        todo_pg(database_url).await?
+        Arc::new(sigma_store_postgres::PostgresStore::connect(database_url).await?)
     } else {
         Arc::new(sigma_store_sqlite::SqliteStore::connect(database_url).await?)
     })
@@ -113,8 +113,4 @@ pub fn warn_about(config: &Config) {
     } else {
         tracing::info!("storage: PostgreSQL");
     }
-}
-
-async fn todo_pg(_: &str) -> Result<DynStore, StoreError> {
-    Err(StoreError::other("PG-PENDING"))
 }

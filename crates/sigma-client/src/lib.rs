@@ -5,8 +5,8 @@ use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sigma_types::{
-    ErrorBody, IpHistoryEntry, Page, Provider, ProviderCreate, ProviderListQuery, ProviderPatch, Stats, Vps,
-    VpsCreate, VpsListQuery, VpsPatch,
+    ErrorBody, IpHistoryEntry, Page, Provider, ProviderCreate, ProviderListQuery, ProviderPatch, Stats, Vps, VpsCreate,
+    VpsListQuery, VpsPatch,
 };
 use uuid::Uuid;
 

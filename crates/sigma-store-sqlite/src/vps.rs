@@ -306,20 +306,22 @@ pub(crate) async fn restore(tx: &mut SqliteConnection, id: Uuid) -> Result<Vps> 
     if cur.deleted_at.is_none() {
         return Ok(cur);
     }
+    let live = cur.status != VpsStatus::Retired;
+    let ips: Vec<IpAddr> = if live { cur.ip_addresses.iter().map(|e| e.ip).collect() } else { Vec::new() };
+    if live {
+        check_free(tx, Some(id), &cur.hostname, &ips).await?;
+    }
     let now = now();
     sqlx::query("UPDATE vps SET deleted_at = NULL, updated_at = ?, version = version + 1 WHERE id = ?")
         .bind(ts(now))
         .bind(id.to_string())
         .execute(&mut *tx)
         .await?;
-    let restored = get_vps(&mut *tx, id).await?;
-    let ips = live_ips(&restored);
-    if restored.is_live() {
-        check_free(tx, Some(id), &restored.hostname, &ips).await?;
+    if live {
         set_live(tx, id, true).await?;
+        record_history(tx, id, &cur.hostname, &ips, &[], now).await?;
     }
-    record_history(tx, id, &restored.hostname, &ips, &[], now).await?;
-    Ok(restored)
+    get_vps(&mut *tx, id).await
 }
 
 fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &VpsFilter) {

@@ -1,0 +1,9 @@
+//! HTTP tests: the real router on a real socket, on SQLite and PostgreSQL.
+
+mod common;
+
+mod errors;
+mod openapi;
+mod providers;
+mod service;
+mod vps;
