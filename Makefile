@@ -1,0 +1,31 @@
+# The commands people use. `make run` starts Sigma on SQLite; `make test`
+# runs every test (it finds or starts a PostgreSQL for the tests itself).
+
+CARGO ?= cargo
+export CARGO_TARGET_DIR ?= $(CURDIR)/target
+
+.PHONY: run build test lint fmt check-config help
+
+help:
+	@echo "make run     start the server on SQLite (./data/sigma.db) at http://127.0.0.1:3000"
+	@echo "make test    run every test, on SQLite and PostgreSQL"
+	@echo "make lint    rustfmt and clippy, as CI runs them"
+	@echo "make bench   seed 100,000 VPS and measure the API on both backends"
+
+run:
+	$(CARGO) run --release -p sigma-api --bin sigma-api -- serve
+
+build:
+	$(CARGO) build --release -p sigma-api
+
+test:
+	scripts/test.sh
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+-include mk/*.mk

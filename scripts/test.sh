@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace on SQLite and PostgreSQL.
+#
+# PostgreSQL for the tests comes from, in order:
+#   1. SIGMA_TEST_POSTGRES_URL, when set;
+#   2. a server answering on 127.0.0.1:5432 as user postgres;
+#   3. a throwaway cluster started from the installed PostgreSQL binaries
+#      (initdb/pg_ctl) under $CARGO_TARGET_DIR/pg-test, stopped afterwards.
+# Without any of these the script stops with a message saying what to do.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+target=${CARGO_TARGET_DIR:-$PWD/target}
+cleanup=()
+trap 'for c in "${cleanup[@]}"; do eval "$c"; done' EXIT
+
+pg_answers() {
+  command -v psql >/dev/null 2>&1 && psql "$1" -Atqc 'select 1' >/dev/null 2>&1
+}
+
+if [ -z "${SIGMA_TEST_POSTGRES_URL:-}" ]; then
+  default=postgres://postgres@127.0.0.1:5432/postgres
+  if pg_answers "$default"; then
+    export SIGMA_TEST_POSTGRES_URL=$default
+  else
+    initdb=$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1 || true)
+    if [ -z "$initdb" ]; then
+      echo "make test needs PostgreSQL: none answers on 127.0.0.1:5432 and no PostgreSQL binaries are installed." >&2
+      echo "Install PostgreSQL (Debian: apt-get install postgresql) or set SIGMA_TEST_POSTGRES_URL=postgres://..." >&2
+      exit 1
+    fi
+    bin=$(dirname "$initdb")
+    dir=$target/pg-test
+    port=${SIGMA_TEST_PG_PORT:-55432}
+    as_pg=()
+    if [ "$(id -u)" = 0 ]; then
+      id postgres >/dev/null 2>&1 || { echo "running as root needs a 'postgres' user for a throwaway cluster" >&2; exit 1; }
+      as_pg=(runuser -u postgres --)
+    fi
+    rm -rf "$dir"; mkdir -p "$dir"
+    [ ${#as_pg[@]} -gt 0 ] && chown postgres "$dir"
+    echo "starting a throwaway PostgreSQL in $dir on port $port"
+    "${as_pg[@]}" "$bin/initdb" -D "$dir/data" -U postgres --auth=trust >/dev/null
+    "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null
+    cleanup+=("${as_pg[*]} $bin/pg_ctl -D $dir/data -m fast stop >/dev/null 2>&1 || true")
+    export SIGMA_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$port/postgres
+  fi
+fi
+echo "tests use PostgreSQL at $SIGMA_TEST_POSTGRES_URL"
+
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast "$@"
+  cargo test --workspace --doc --quiet
+else
+  cargo test --workspace --no-fail-fast "$@"
+fi
