@@ -48,6 +48,8 @@ fn init_logging(config: &Config) {
 }
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    // Listen for signals before anything else, so none is missed.
+    let shutdown = shutdown_signal()?;
     let url = config.database_url.expose_secret().to_owned();
     let redacted = sigma_api::config::redact_url(&url);
     let store = sigma_api::open_store(&url).await.with_context(|| format!("cannot open the database {redacted}"))?;
@@ -67,7 +69,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     let server = tokio::spawn(sigma_api::serve(listener, app, async move {
         let _ = rx.await;
     }));
-    shutdown_signal().await;
+    shutdown.await;
     tracing::info!("shutting down: finishing requests in flight");
     let _ = tx.send(());
     match tokio::time::timeout(grace, server).await {
@@ -79,23 +81,20 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Completes on SIGINT or SIGTERM. The handlers are installed when this is
+/// called, not when the future is first polled.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    #[cfg(unix)]
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = terminate.recv() => {},
+            _ = interrupt.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

@@ -111,12 +111,15 @@ wire_enum! {
     }
 }
 
+// The enums come from `wire_enum!`, which cannot carry `#[default]`.
+#[allow(clippy::derivable_impls)]
 impl Default for VpsStatus {
     fn default() -> Self {
         VpsStatus::Provisioning
     }
 }
 
+#[allow(clippy::derivable_impls)]
 impl Default for BillingCycle {
     fn default() -> Self {
         BillingCycle::Monthly
