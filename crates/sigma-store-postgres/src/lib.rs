@@ -36,7 +36,10 @@ impl PostgresStore {
 
     /// Connects without migrating.
     pub async fn open(url: &str) -> Result<Self> {
-        let options = PgConnectOptions::from_str(url).map_err(StoreError::other)?.application_name("sigma");
+        let mut options = PgConnectOptions::from_str(url).map_err(StoreError::other)?;
+        if options.get_application_name().is_none() {
+            options = options.application_name("sigma");
+        }
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(5))
@@ -55,6 +58,32 @@ impl PostgresStore {
         let mut tx = self.pool.begin().await?;
         let result = write(&mut tx).await;
         finish(tx, result).await
+    }
+
+    /// Two transactions can both pass the checks before either commits; the
+    /// unique index then stops the second, with a conflict that cannot say
+    /// who won. The winner has committed by then, so asking the checks again
+    /// gives the same answer as a write that lost no race.
+    async fn name_the_winner(&self, e: StoreError, except: Option<Uuid>, hostname: &str, ips: &[IpAddr]) -> StoreError {
+        if !raced_on_vps(&e) {
+            return e;
+        }
+        let Ok(mut conn) = self.pool.acquire().await else { return e };
+        match vps::check_free(&mut conn, except, hostname, ips).await {
+            Err(named @ StoreError::Conflict(_)) => named,
+            _ => e,
+        }
+    }
+
+    async fn name_the_provider(&self, e: StoreError, name: &str, except: Option<Uuid>) -> StoreError {
+        if !raced_on_provider(&e) {
+            return e;
+        }
+        let Ok(mut conn) = self.pool.acquire().await else { return e };
+        match provider_name_free(&mut conn, name, except).await {
+            Err(named @ StoreError::Conflict(_)) => named,
+            _ => e,
+        }
     }
 }
 
@@ -88,38 +117,6 @@ fn raced_on_vps(e: &StoreError) -> bool {
 
 fn raced_on_provider(e: &StoreError) -> bool {
     matches!(e, StoreError::Conflict(c) if c.field.as_deref() == Some("name"))
-}
-
-impl PostgresStore {
-    /// Two transactions can both pass the checks before either commits; the
-    /// unique index then stops the second, with a conflict that cannot say
-    /// who won. The winner has committed by then, so asking the checks again
-    /// gives the same answer as a write that lost no race.
-    async fn name_the_winner(&self, e: StoreError, except: Option<Uuid>, hostname: &str, ips: &[IpAddr]) -> StoreError {
-        if !raced_on_vps(&e) {
-            return e;
-        }
-        let Ok(mut conn) = self.pool.acquire().await else { return e };
-        match vps::check_free(&mut conn, except, hostname, ips).await {
-            Err(named @ StoreError::Conflict(_)) => named,
-            _ => e,
-        }
-    }
-
-    async fn name_the_provider(&self, e: StoreError, name: &str, except: Option<Uuid>) -> StoreError {
-        if !raced_on_provider(&e) {
-            return e;
-        }
-        let Ok(mut conn) = self.pool.acquire().await else { return e };
-        match provider_name_free(&mut conn, name, except).await {
-            Err(named @ StoreError::Conflict(_)) => named,
-            _ => e,
-        }
-    }
-}
-
-fn draft_ips(d: &VpsDraft) -> Vec<IpAddr> {
-    d.ip_addresses.iter().map(|e| e.ip).collect()
 }
 
 #[async_trait]
@@ -196,7 +193,7 @@ impl Store for PostgresStore {
     async fn update_provider(&self, id: Uuid, d: &ProviderDraft, version: i64) -> Result<Provider> {
         let result = self
             .in_tx(async |tx| {
-                let current: i64 = sqlx::query_scalar("SELECT version FROM providers WHERE id = $1 FOR UPDATE")
+                let current: i64 = sqlx::query_scalar("SELECT version FROM providers WHERE id = $1 FOR NO KEY UPDATE")
                     .bind(id)
                     .fetch_optional(&mut *tx)
                     .await?
@@ -269,14 +266,14 @@ impl Store for PostgresStore {
 
     async fn create_vps(&self, draft: &VpsDraft, source: Source) -> Result<Vps> {
         match self.in_tx(async |tx| vps::insert(tx, draft, source).await).await {
-            Err(e) => Err(self.name_the_winner(e, None, &draft.hostname, &draft_ips(draft)).await),
+            Err(e) => Err(self.name_the_winner(e, None, &draft.hostname, &vps::draft_ips(draft)).await),
             ok => ok,
         }
     }
 
     async fn update_vps(&self, id: Uuid, draft: &VpsDraft, version: i64) -> Result<Vps> {
         match self.in_tx(async |tx| vps::update(tx, id, draft, version).await).await {
-            Err(e) => Err(self.name_the_winner(e, Some(id), &draft.hostname, &draft_ips(draft)).await),
+            Err(e) => Err(self.name_the_winner(e, Some(id), &draft.hostname, &vps::draft_ips(draft)).await),
             ok => ok,
         }
     }
@@ -293,8 +290,7 @@ impl Store for PostgresStore {
         match self.in_tx(async |tx| vps::restore(tx, id).await).await {
             Err(e) if raced_on_vps(&e) => {
                 let Ok(v) = rows::get_vps(&self.pool, id).await else { return Err(e) };
-                let ips: Vec<IpAddr> = v.ip_addresses.iter().map(|e| e.ip).collect();
-                Err(self.name_the_winner(e, Some(id), &v.hostname, &ips).await)
+                Err(self.name_the_winner(e, Some(id), &v.hostname, &vps::addresses(&v)).await)
             }
             other => other,
         }
@@ -310,13 +306,11 @@ impl Store for PostgresStore {
 
     async fn vps_ip_history(&self, id: Uuid) -> Result<Vec<IpHistoryEntry>> {
         rows::get_vps(&self.pool, id).await?;
-        let rows = sqlx::query(&format!(
-            "{} WHERE vps_id = $1 ORDER BY assigned_at DESC, id DESC",
-            rows::HISTORY_SELECT
-        ))
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows =
+            sqlx::query(&format!("{} WHERE vps_id = $1 ORDER BY assigned_at DESC, id DESC", rows::HISTORY_SELECT))
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(rows::history).collect()
     }
 

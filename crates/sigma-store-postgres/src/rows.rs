@@ -122,7 +122,7 @@ pub(crate) async fn get_vps<'e, E: sqlx::Executor<'e, Database = Postgres>>(e: E
 /// Reads a VPS and locks its row until the transaction ends, so that
 /// concurrent writes to one VPS take turns (and see each other's version).
 pub(crate) async fn lock_vps<'e, E: sqlx::Executor<'e, Database = Postgres>>(e: E, id: Uuid) -> Result<Vps> {
-    fetch_vps(e, id, " FOR UPDATE OF v").await
+    fetch_vps(e, id, " FOR NO KEY UPDATE OF v").await
 }
 
 async fn fetch_vps<'e, E: sqlx::Executor<'e, Database = Postgres>>(e: E, id: Uuid, lock: &str) -> Result<Vps> {

@@ -7,6 +7,7 @@
 
 use crate::{MIGRATOR, PostgresStore};
 use sigma_store::Store;
+use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, Executor, PgConnection};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::OnceCell;
@@ -16,9 +17,11 @@ const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 /// Scratch databases are named `sigma_t_<unix seconds>_<random>`.
 const SCRATCH_PREFIX: &str = "sigma_t_";
 /// Older scratch databases are left over from earlier runs and dropped.
-const SCRATCH_MAX_AGE: Duration = Duration::from_secs(2 * 60 * 60);
+const SCRATCH_MAX_AGE: Duration = Duration::from_secs(30 * 60);
 /// Serialises template building across test processes ("sigmatpl").
 const TEMPLATE_LOCK: i64 = 0x7369_676d_6174_706c;
+/// Lets one test process at a time drop old scratch databases ("sigmaold").
+const CLEANUP_LOCK: i64 = 0x7369_676d_616f_6c64;
 
 /// The template's name, once this process has made sure it exists.
 static TEMPLATE: OnceCell<String> = OnceCell::const_new();
@@ -37,9 +40,9 @@ pub async fn scratch_database() -> String {
     with_database(&server, &name)
 }
 
-/// Makes sure the template for the current migrations exists, and drops
-/// stale scratch databases. Holds an advisory lock meanwhile, so that
-/// concurrent test processes build the template once.
+/// Makes sure the template for the current migrations exists, holding an
+/// advisory lock meanwhile so that concurrent test processes build it once.
+/// Then starts dropping old scratch databases in the background.
 async fn prepare_template(server: &str) -> String {
     let mut admin = connect(server).await;
     sqlx::query("SELECT pg_advisory_lock($1)")
@@ -47,8 +50,6 @@ async fn prepare_template(server: &str) -> String {
         .execute(&mut admin)
         .await
         .unwrap_or_else(|e| panic!("cannot lock the test template: {e}"));
-    drop_stale_scratch_databases(&mut admin).await;
-
     let template = format!("sigma_tpl_{:016x}", migrations_hash());
     let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
         .bind(&template)
@@ -63,44 +64,81 @@ async fn prepare_template(server: &str) -> String {
     // Closing the session would release the lock too; be explicit.
     let _ = sqlx::query("SELECT pg_advisory_unlock($1)").bind(TEMPLATE_LOCK).execute(&mut admin).await;
     let _ = admin.close().await;
+    spawn_cleanup(server.to_owned());
     template
 }
 
 /// Migrates a database under a temporary name and renames it when done, so
 /// that a half-built template (a crash midway) is never used.
-async fn build_template(admin: &mut PgConnection, server: &str, template: &str) -> Result<(), Box<dyn std::error::Error>> {
+async fn build_template(
+    admin: &mut PgConnection,
+    server: &str,
+    template: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
     let building = format!("{template}_new");
     admin.execute(&*format!(r#"DROP DATABASE IF EXISTS "{building}" WITH (FORCE)"#)).await?;
     admin.execute(&*format!(r#"CREATE DATABASE "{building}""#)).await?;
     let store = PostgresStore::connect(&with_database(server, &building)).await?;
     store.close().await;
+    // Nobody else knows this database, but one session left behind (by a
+    // killed run, say) would keep it from being renamed: end any.
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind(&building)
+    .execute(&mut *admin)
+    .await?;
     execute_when_free(admin, &format!(r#"ALTER DATABASE "{building}" RENAME TO "{template}""#)).await?;
     // Nobody connects to the template, so copying it never finds it busy.
     admin.execute(&*format!(r#"ALTER DATABASE "{template}" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false"#)).await?;
     Ok(())
 }
 
-async fn drop_stale_scratch_databases(admin: &mut PgConnection) {
-    let names: Vec<String> = match sqlx::query_scalar("SELECT datname FROM pg_database WHERE starts_with(datname, $1)")
-        .bind(SCRATCH_PREFIX)
-        .fetch_all(&mut *admin)
+/// Drops scratch databases left over from earlier runs, on a thread of its
+/// own: each `DROP DATABASE` waits for a checkpoint, which can take seconds,
+/// and no test should wait for that. The drops are sent side by side, so
+/// that they share checkpoints; the server finishes those already sent even
+/// when this process ends first, and a later run drops the rest.
+fn spawn_cleanup(server: String) {
+    std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        runtime.block_on(drop_old_scratch_databases(&server));
+    });
+}
+
+async fn drop_old_scratch_databases(server: &str) {
+    let Ok(mut admin) = PgConnection::connect(server).await else { return };
+    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(CLEANUP_LOCK)
+        .fetch_one(&mut admin)
         .await
-    {
-        Ok(names) => names,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot list old test databases");
-            return;
-        }
-    };
+        .unwrap_or(false);
+    if !locked {
+        return; // another test process is at it
+    }
+    let names: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE starts_with(datname, $1)")
+        .bind(SCRATCH_PREFIX)
+        .fetch_all(&mut admin)
+        .await
+        .unwrap_or_default();
     let now = unix_now().as_secs();
-    for name in names {
+    let old = names.into_iter().filter(|name| {
         let created = name[SCRATCH_PREFIX.len()..].split('_').next().and_then(|s| s.parse::<u64>().ok());
-        if created.is_some_and(|t| now.saturating_sub(t) > SCRATCH_MAX_AGE.as_secs()) {
-            if let Err(e) = admin.execute(&*format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#)).await {
+        created.is_some_and(|t| now.saturating_sub(t) > SCRATCH_MAX_AGE.as_secs())
+    });
+    let Ok(pool) = PgPoolOptions::new().max_connections(8).connect(server).await else { return };
+    let mut drops = tokio::task::JoinSet::new();
+    for name in old {
+        let pool = pool.clone();
+        drops.spawn(async move {
+            if let Err(e) = pool.execute(&*format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#)).await {
                 tracing::warn!(error = %e, database = name, "cannot drop an old test database");
             }
-        }
+        });
     }
+    drops.join_all().await;
+    pool.close().await;
+    let _ = admin.close().await;
 }
 
 /// A short, stable name for the migrations' contents (FNV-1a over their
@@ -117,13 +155,14 @@ fn migrations_hash() -> u64 {
 }
 
 /// Runs a statement that needs a database nobody is connected to (copying
-/// or renaming it), waiting briefly for sessions that are just closing.
+/// or renaming it). The server itself waits 5 s for sessions to end; try a
+/// few times more before giving up.
 async fn execute_when_free(conn: &mut PgConnection, sql: &str) -> Result<(), sqlx::Error> {
     let mut attempts = 0;
     loop {
         match conn.execute(sql).await {
             // 55006 object_in_use: "database ... is being accessed by other users".
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55006") && attempts < 50 => {
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55006") && attempts < 3 => {
                 attempts += 1;
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }

@@ -130,12 +130,13 @@ pub(crate) async fn check_free(
     ips: &[IpAddr],
 ) -> Result<()> {
     let except = except.unwrap_or(Uuid::nil());
-    let other: Option<(Uuid, String)> =
-        sqlx::query_as(&format!("SELECT v.id, v.hostname FROM vps v WHERE v.hostname = $1 AND v.id <> $2 AND {LIVE} LIMIT 1"))
-            .bind(hostname)
-            .bind(except)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let other: Option<(Uuid, String)> = sqlx::query_as(&format!(
+        "SELECT v.id, v.hostname FROM vps v WHERE v.hostname = $1 AND v.id <> $2 AND {LIVE} LIMIT 1"
+    ))
+    .bind(hostname)
+    .bind(except)
+    .fetch_optional(&mut *conn)
+    .await?;
     if let Some((id, other)) = other {
         return Err(StoreError::Conflict(Conflict::hostname_taken(hostname, id, &other)));
     }
@@ -169,9 +170,11 @@ async fn write_addresses(tx: &mut PgConnection, id: Uuid, d: &VpsDraft, live: bo
     if d.ip_addresses.is_empty() {
         return Ok(());
     }
-    let mut keyed: Vec<([u8; 16], IpAddr)> = d.ip_addresses.iter().map(|e| (sigma_store::ip::key(e.ip), e.ip)).collect();
+    let mut keyed: Vec<([u8; 16], IpAddr)> =
+        d.ip_addresses.iter().map(|e| (sigma_store::ip::key(e.ip), e.ip)).collect();
     keyed.sort();
-    let (keys, ips): (Vec<Vec<u8>>, Vec<String>) = keyed.into_iter().map(|(k, ip)| (k.to_vec(), ip.to_string())).unzip();
+    let (keys, ips): (Vec<Vec<u8>>, Vec<String>) =
+        keyed.into_iter().map(|(k, ip)| (k.to_vec(), ip.to_string())).unzip();
     sqlx::query(
         "INSERT INTO vps_ip (vps_id, ip, ip_key, live)
          SELECT $1, t.ip::inet, t.key, $4 FROM unnest($2::text[], $3::bytea[]) AS t (ip, key)",
@@ -229,8 +232,13 @@ async fn record_history(
     Ok(())
 }
 
-fn draft_ips(d: &VpsDraft) -> Vec<IpAddr> {
+pub(crate) fn draft_ips(d: &VpsDraft) -> Vec<IpAddr> {
     d.ip_addresses.iter().map(|e| e.ip).collect()
+}
+
+/// Every address of a VPS, whether it holds them now or not.
+pub(crate) fn addresses(v: &Vps) -> Vec<IpAddr> {
+    v.ip_addresses.iter().map(|e| e.ip).collect()
 }
 
 pub(crate) async fn insert(tx: &mut PgConnection, d: &VpsDraft, source: Source) -> Result<Vps> {
@@ -328,20 +336,24 @@ pub(crate) async fn restore(tx: &mut PgConnection, id: Uuid) -> Result<Vps> {
     if cur.deleted_at.is_none() {
         return Ok(cur);
     }
+    // Checked before un-trashing, so a collision is reported by the check
+    // (naming the other VPS) rather than by the unique index.
+    let live = cur.status != VpsStatus::Retired;
+    let ips: Vec<IpAddr> = if live { addresses(&cur) } else { Vec::new() };
+    if live {
+        check_free(tx, Some(id), &cur.hostname, &ips).await?;
+    }
     let now = now();
     sqlx::query("UPDATE vps SET deleted_at = NULL, updated_at = $1, version = version + 1 WHERE id = $2")
         .bind(now)
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    let restored = get_vps(&mut *tx, id).await?;
-    let ips = live_ips(&restored);
-    if restored.is_live() {
-        check_free(tx, Some(id), &restored.hostname, &ips).await?;
+    if live {
         set_live(tx, id, true).await?;
+        record_history(tx, id, &cur.hostname, &ips, &[], now).await?;
     }
-    record_history(tx, id, &restored.hostname, &ips, &[], now).await?;
-    Ok(restored)
+    get_vps(&mut *tx, id).await
 }
 
 fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &VpsFilter) {
@@ -381,7 +393,13 @@ fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &VpsFilter) {
     }
 }
 
-pub(crate) async fn list(pool: &PgPool, f: &VpsFilter, page: PageRequest, sort: VpsSort, order: SortOrder) -> Result<Page<Vps>> {
+pub(crate) async fn list(
+    pool: &PgPool,
+    f: &VpsFilter,
+    page: PageRequest,
+    sort: VpsSort,
+    order: SortOrder,
+) -> Result<Page<Vps>> {
     let mut count = QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM vps v");
     push_filter(&mut count, f);
 
@@ -408,8 +426,7 @@ pub(crate) async fn list(pool: &PgPool, f: &VpsFilter, page: PageRequest, sort: 
     }
     q.push(" LIMIT ").push_bind(page.limit()).push(" OFFSET ").push_bind(page.offset());
 
-    let (total, rows) =
-        tokio::try_join!(count.build_query_scalar::<i64>().fetch_one(pool), q.build().fetch_all(pool))?;
+    let (total, rows) = tokio::try_join!(count.build_query_scalar::<i64>().fetch_one(pool), q.build().fetch_all(pool))?;
     let data = rows.iter().map(rows::vps).collect::<Result<_>>()?;
     Ok(Page { data, total, page: page.page, per_page: page.per_page })
 }

@@ -78,6 +78,11 @@ impl From<sqlx::Error> for StoreError {
                     Conflict::new("the record collides with an existing one")
                 })
             }
+            // Two transactions collided (deadlock, serialization failure)
+            // or a referenced row vanished meanwhile: the caller may retry.
+            sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("40P01" | "40001" | "23503")) => {
+                StoreError::conflict("the change collided with a concurrent one; try again")
+            }
             sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
             | sqlx::Error::Protocol(_)

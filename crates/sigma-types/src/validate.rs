@@ -119,14 +119,41 @@ pub fn ip(raw: &str) -> Result<IpAddr, String> {
     }
 }
 
-/// Optional free text: trimmed, empty becomes absent, bounded length.
+/// Optional free text: trimmed, empty becomes absent, bounded length, no
+/// control characters but line breaks and tabs.
 pub fn text(raw: Option<String>, max: usize) -> Result<Option<String>, String> {
     match raw.map(|s| s.trim().to_owned()) {
         None => Ok(None),
         Some(s) if s.is_empty() => Ok(None),
         Some(s) if s.chars().count() > max => Err(format!("must be at most {max} characters")),
+        Some(s) if s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) => {
+            Err("must not contain control characters".into())
+        }
         Some(s) => Ok(Some(s)),
     }
+}
+
+/// A JSON object for free-form data: no NUL characters anywhere (no
+/// database keeps them faithfully) and at most 64 KiB once serialised.
+pub fn json_object(value: serde_json::Value) -> Result<serde_json::Value, String> {
+    fn has_nul(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::String(s) => s.contains('\0'),
+            serde_json::Value::Array(a) => a.iter().any(has_nul),
+            serde_json::Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+            _ => false,
+        }
+    }
+    if !value.is_object() {
+        return Err("must be a JSON object".into());
+    }
+    if has_nul(&value) {
+        return Err("must not contain NUL characters".into());
+    }
+    if value.to_string().len() > 65_536 {
+        return Err("must be at most 64 KiB".into());
+    }
+    Ok(value)
 }
 
 /// A port number 1-65535.
@@ -188,5 +215,14 @@ mod tests {
         assert_eq!(ip("2001:DB8::0:1").unwrap().to_string(), "2001:db8::1");
         assert_eq!(ip("::ffff:1.2.3.4").unwrap().to_string(), "1.2.3.4");
         assert!(ip("103.1.2.0/24").is_err() && ip("1.2.3").is_err() && ip("example.com").is_err());
+    }
+
+    #[test]
+    fn text_and_json_refuse_nul() {
+        assert!(text(Some("a\u{0}b".into()), 10).is_err());
+        assert_eq!(text(Some(" a\nb ".into()), 10).unwrap().as_deref(), Some("a\nb"));
+        assert!(json_object(serde_json::json!({"k": "a\u{0}"})).is_err());
+        assert!(json_object(serde_json::json!([1])).is_err());
+        assert!(json_object(serde_json::json!({"k": [1, {"x": "y"}]})).is_ok());
     }
 }

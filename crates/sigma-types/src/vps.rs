@@ -312,11 +312,7 @@ impl VpsCreate {
         let price = decimal(&mut e, "price", self.price);
         let extra = match self.extra {
             None | Some(serde_json::Value::Null) => serde_json::json!({}),
-            Some(v @ serde_json::Value::Object(_)) => v,
-            Some(_) => {
-                e.add("extra", "must be a JSON object");
-                serde_json::Value::Null
-            }
+            Some(v) => e.check("extra", validate::json_object(v)).unwrap_or_default(),
         };
         if let (Some(p), Some(x)) = (self.purchase_date, self.expire_date)
             && x < p
