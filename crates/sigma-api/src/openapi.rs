@@ -16,6 +16,7 @@ use utoipa::{Modify, OpenApi as _};
         (name = "providers", description = "Companies VPS are rented from"),
         (name = "vps", description = "The VPS inventory"),
         (name = "stats", description = "Dashboard totals"),
+        (name = "audit", description = "Who changed what, when"),
         (name = "service", description = "Health and metrics, without credentials")
     ),
     components(schemas(ErrorBody)),

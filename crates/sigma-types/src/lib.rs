@@ -5,6 +5,7 @@
 //! become trusted values only through `validate`, which collects every field
 //! error at once so a form can show them all.
 
+mod audit;
 mod codes;
 mod enums;
 mod error;
@@ -15,6 +16,7 @@ mod stats;
 pub mod validate;
 mod vps;
 
+pub use audit::{ActorKind, AuditActor, AuditEntry, AuditFilter, AuditQuery};
 pub use enums::{BillingCycle, IpLabel, Purpose, Role, Source, VpsStatus};
 pub use error::{ErrorBody, ErrorDetail};
 pub use list::{Page, PageRequest, ProviderListQuery, SortOrder, VpsFilter, VpsListQuery, VpsSort};

@@ -26,7 +26,7 @@ impl PageRequest {
     pub const MAX_PER_PAGE: u32 = 500;
     pub const DEFAULT_PER_PAGE: u32 = 50;
 
-    fn parse(page: Option<u32>, per_page: Option<u32>, e: &mut FieldErrors) -> PageRequest {
+    pub(crate) fn parse(page: Option<u32>, per_page: Option<u32>, e: &mut FieldErrors) -> PageRequest {
         let page = page.unwrap_or(1);
         if page == 0 {
             e.add("page", "must be at least 1");
