@@ -19,7 +19,7 @@ use utoipa::{Modify, OpenApi as _};
         (name = "audit", description = "Who changed what, when"),
         (name = "service", description = "Health and metrics, without credentials")
     ),
-    components(schemas(ErrorBody)),
+    components(schemas(ErrorBody, sigma_types::SortOrder, sigma_types::VpsSort)),
     modifiers(&Shared)
 )]
 pub struct ApiDoc;

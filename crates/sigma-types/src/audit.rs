@@ -80,7 +80,11 @@ pub struct AuditQuery {
     pub from: Option<DateTime<Utc>>,
     /// Changes before this time (RFC 3339).
     pub to: Option<DateTime<Utc>>,
+    /// Page number, from 1.
+    #[param(minimum = 1)]
     pub page: Option<u32>,
+    /// Items per page, 1-500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub per_page: Option<u32>,
 }
 

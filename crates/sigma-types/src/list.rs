@@ -75,8 +75,10 @@ pub struct ProviderListQuery {
     /// Case-insensitive part of the name.
     pub q: Option<String>,
     /// Page number, from 1.
+    #[param(minimum = 1)]
     pub page: Option<u32>,
     /// Items per page, 1-500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub per_page: Option<u32>,
 }
 
@@ -115,8 +117,10 @@ pub struct VpsListQuery {
     /// `true` lists the trash instead of the live and retired VPS.
     pub deleted: Option<bool>,
     /// Page number, from 1.
+    #[param(minimum = 1)]
     pub page: Option<u32>,
     /// Items per page, 1-500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub per_page: Option<u32>,
     /// Default `created_at`.
     pub sort: Option<VpsSort>,
