@@ -49,6 +49,21 @@ if [ -z "${SIGMA_TEST_POSTGRES_URL:-}" ]; then
 fi
 echo "tests use PostgreSQL at $SIGMA_TEST_POSTGRES_URL"
 
+# Each PostgreSQL test runs in its own database (sigma_t_<unix time>_<n>),
+# copied from a migrated template. Drop those of runs older than 30 minutes
+# now, before the tests start, rather than while they run.
+if command -v psql >/dev/null 2>&1; then
+  cutoff=$(( $(date +%s) - 1800 ))
+  stale=0
+  for db in $(psql "$SIGMA_TEST_POSTGRES_URL" -Atqc "select datname from pg_database where datname like 'sigma\_t\_%'" 2>/dev/null); do
+    created=${db#sigma_t_}; created=${created%%_*}
+    if [[ "$created" =~ ^[0-9]+$ ]] && [ "$created" -lt "$cutoff" ]; then
+      psql "$SIGMA_TEST_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 && stale=$((stale + 1))
+    fi
+  done
+  [ "$stale" -gt 0 ] && echo "dropped $stale test databases of earlier runs"
+fi
+
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@"
   cargo test --workspace --doc --quiet

@@ -44,7 +44,7 @@ impl PostgresStore {
         }
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
         Ok(PostgresStore { pool })

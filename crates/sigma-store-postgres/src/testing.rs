@@ -7,7 +7,6 @@
 
 use crate::{MIGRATOR, PostgresStore};
 use sigma_store::Store;
-use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, Executor, PgConnection};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::OnceCell;
@@ -16,12 +15,8 @@ use uuid::Uuid;
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 /// Scratch databases are named `sigma_t_<unix seconds>_<random>`.
 const SCRATCH_PREFIX: &str = "sigma_t_";
-/// Older scratch databases are left over from earlier runs and dropped.
-const SCRATCH_MAX_AGE: Duration = Duration::from_secs(30 * 60);
 /// Serialises template building across test processes ("sigmatpl").
 const TEMPLATE_LOCK: i64 = 0x7369_676d_6174_706c;
-/// Lets one test process at a time drop old scratch databases ("sigmaold").
-const CLEANUP_LOCK: i64 = 0x7369_676d_616f_6c64;
 
 /// The template's name, once this process has made sure it exists.
 static TEMPLATE: OnceCell<String> = OnceCell::const_new();
@@ -42,7 +37,6 @@ pub async fn scratch_database() -> String {
 
 /// Makes sure the template for the current migrations exists, holding an
 /// advisory lock meanwhile so that concurrent test processes build it once.
-/// Then starts dropping old scratch databases in the background.
 async fn prepare_template(server: &str) -> String {
     let mut admin = connect(server).await;
     sqlx::query("SELECT pg_advisory_lock($1)")
@@ -64,7 +58,6 @@ async fn prepare_template(server: &str) -> String {
     // Closing the session would release the lock too; be explicit.
     let _ = sqlx::query("SELECT pg_advisory_unlock($1)").bind(TEMPLATE_LOCK).execute(&mut admin).await;
     let _ = admin.close().await;
-    spawn_cleanup(server.to_owned());
     template
 }
 
@@ -92,53 +85,6 @@ async fn build_template(
     // Nobody connects to the template, so copying it never finds it busy.
     admin.execute(&*format!(r#"ALTER DATABASE "{template}" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false"#)).await?;
     Ok(())
-}
-
-/// Drops scratch databases left over from earlier runs, on a thread of its
-/// own: each `DROP DATABASE` waits for a checkpoint, which can take seconds,
-/// and no test should wait for that. The drops are sent side by side, so
-/// that they share checkpoints; the server finishes those already sent even
-/// when this process ends first, and a later run drops the rest.
-fn spawn_cleanup(server: String) {
-    std::thread::spawn(move || {
-        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
-        runtime.block_on(drop_old_scratch_databases(&server));
-    });
-}
-
-async fn drop_old_scratch_databases(server: &str) {
-    let Ok(mut admin) = PgConnection::connect(server).await else { return };
-    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-        .bind(CLEANUP_LOCK)
-        .fetch_one(&mut admin)
-        .await
-        .unwrap_or(false);
-    if !locked {
-        return; // another test process is at it
-    }
-    let names: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE starts_with(datname, $1)")
-        .bind(SCRATCH_PREFIX)
-        .fetch_all(&mut admin)
-        .await
-        .unwrap_or_default();
-    let now = unix_now().as_secs();
-    let old = names.into_iter().filter(|name| {
-        let created = name[SCRATCH_PREFIX.len()..].split('_').next().and_then(|s| s.parse::<u64>().ok());
-        created.is_some_and(|t| now.saturating_sub(t) > SCRATCH_MAX_AGE.as_secs())
-    });
-    let Ok(pool) = PgPoolOptions::new().max_connections(8).connect(server).await else { return };
-    let mut drops = tokio::task::JoinSet::new();
-    for name in old {
-        let pool = pool.clone();
-        drops.spawn(async move {
-            if let Err(e) = pool.execute(&*format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#)).await {
-                tracing::warn!(error = %e, database = name, "cannot drop an old test database");
-            }
-        });
-    }
-    drops.join_all().await;
-    pool.close().await;
-    let _ = admin.close().await;
 }
 
 /// A short, stable name for the migrations' contents (FNV-1a over their
