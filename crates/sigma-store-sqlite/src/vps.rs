@@ -384,7 +384,6 @@ pub(crate) async fn list(
 ) -> Result<Page<Vps>> {
     let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM vps v");
     push_filter(&mut count, f);
-    let total: i64 = count.build_query_scalar().fetch_one(pool).await?;
 
     let mut q = QueryBuilder::<Sqlite>::new(rows::VPS_SELECT);
     push_filter(&mut q, f);
@@ -404,7 +403,9 @@ pub(crate) async fn list(
         .push_bind(page.limit())
         .push(" OFFSET ")
         .push_bind(page.offset());
-    let data = q.build().fetch_all(pool).await?.iter().map(rows::vps).collect::<Result<_>>()?;
+    // Two reader connections: the count and the page side by side.
+    let (total, rows) = tokio::try_join!(count.build_query_scalar::<i64>().fetch_one(pool), q.build().fetch_all(pool))?;
+    let data = rows.iter().map(rows::vps).collect::<Result<_>>()?;
     Ok(Page { data, total, page: page.page, per_page: page.per_page })
 }
 
