@@ -157,7 +157,7 @@ export function VpsFilters({
           </div>
         </fieldset>
       )}
-      <div className="grid grid-cols-2 gap-3 md:grid-cols-3 xl:grid-cols-6">
+      <div className="grid grid-cols-2 gap-3 md:grid-cols-4 xl:grid-cols-7">
         <Labelled label={t('vps.provider')} htmlFor="filter-provider">
           <select
             id="filter-provider"

@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { Archive, Plus, Tag, X } from 'lucide-react';
 import { useBulkVpsAction, useVpsList, vpsActions } from '../api/hooks';
@@ -19,12 +19,20 @@ import { activeFilterCount, DEFAULT_PER_PAGE, parseVpsQuery, vpsQueryToSearch } 
 export function useUrlVpsQuery(fixed: Partial<VpsListQuery> = {}) {
   const [search, setSearch] = useSearchParams();
   const query = useMemo(() => ({ ...parseVpsQuery(search), ...fixed }), [search, fixed]);
+  // The URL as last written: the router renders its changes in a transition,
+  // so two changes in a row (typing, then a click) must not start from the
+  // URL of the last render, or the first would be lost.
+  const latest = useRef(search);
+  useEffect(() => {
+    latest.current = search;
+  }, [search]);
   const update = (patch: Partial<VpsListQuery>) => {
     // A new filter starts again from page 1.
     const resetPage = Object.keys(patch).some((k) => k !== 'page');
-    const next = { ...parseVpsQuery(search), ...patch, ...(resetPage ? { page: undefined } : {}) };
+    const next = { ...parseVpsQuery(latest.current), ...patch, ...(resetPage ? { page: undefined } : {}) };
     for (const k of Object.keys(fixed) as (keyof VpsListQuery)[]) delete next[k];
-    setSearch(vpsQueryToSearch(next), { replace: false });
+    latest.current = vpsQueryToSearch(next);
+    setSearch(latest.current);
   };
   return { query, update };
 }
