@@ -1,7 +1,7 @@
 //! The OpenAPI document: built from the routes themselves, then completed
 //! with the security schemes and the error answers every operation shares.
 
-use sigma_types::ErrorBody;
+use sigma_types::{ErrorBody, SortOrder, VpsSort};
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
@@ -18,7 +18,9 @@ use utoipa::{Modify, OpenApi as _};
         (name = "stats", description = "Dashboard totals"),
         (name = "service", description = "Health and metrics, without credentials")
     ),
-    components(schemas(ErrorBody)),
+    // The list query's enums are referenced by its parameters, which do not
+    // register schemas themselves.
+    components(schemas(ErrorBody, VpsSort, SortOrder)),
     modifiers(&Shared)
 )]
 pub struct ApiDoc;

@@ -4,8 +4,11 @@ use utoipa::ToSchema;
 
 /// Declares a wire enumeration: lower-case kebab strings, `as_str`,
 /// `FromStr` and the list of all values (used in error messages and SQL).
+/// The strings are taken as `tt`, not `literal`: a `literal` fragment reaches
+/// derive macros wrapped in an invisible group, which utoipa does not read,
+/// so the OpenAPI document would show the variant names instead.
 macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:tt),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
         pub enum $name {

@@ -531,6 +531,8 @@ export interface components {
          * @enum {string}
          */
         Purpose: "vpn-exit" | "vpn-relay" | "vpn-entry" | "monitor" | "management";
+        /** @enum {string} */
+        SortOrder: "asc" | "desc";
         /**
          * @description How a VPS record came to be.
          * @enum {string}
@@ -838,14 +840,15 @@ export interface components {
             vpn_protocol?: string | null;
         };
         /**
+         * @description Fields a VPS list can be sorted by.
+         * @enum {string}
+         */
+        VpsSort: "hostname" | "country" | "status" | "expire_date" | "created_at" | "monthly_cost";
+        /**
          * @description Where a VPS is in its life.
          * @enum {string}
          */
         VpsStatus: "provisioning" | "active" | "retiring" | "suspended" | "retired";
-        /** @enum {string} */
-        VpsSort: "hostname" | "country" | "status" | "expire_date" | "created_at" | "monthly_cost";
-        /** @enum {string} */
-        SortOrder: "asc" | "desc";
     };
     responses: never;
     parameters: never;
