@@ -41,10 +41,12 @@ const dir = mkdtempSync(join(tmpdir(), 'sigma-e2e-'));
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 let server;
+// The server warns about SIGMA_* variables it does not know: keep ours away from it.
+const serverEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'SIGMA_API_BIN'));
 
 function startServer() {
   server = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`, '--database-url', `sqlite://${dir}/sigma.db`], {
-    env: { ...process.env, SIGMA_LOG: process.env.SIGMA_LOG ?? 'warn' },
+    env: { ...serverEnv, SIGMA_LOG: process.env.SIGMA_LOG ?? 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   return waitFor(async () => (await fetch(`${base}/healthz`)).ok, 'the server to answer /healthz', 30_000);
@@ -123,10 +125,10 @@ try {
   await page.getByRole('link', { name: 'Providers' }).first().click();
   await page.getByTestId('add-provider').click();
   const dialog = page.getByRole('dialog');
-  await dialog.getByLabel('Name').fill('DMIT');
-  await dialog.getByLabel('Country').fill('US');
-  await dialog.getByLabel('Rating').selectOption('4');
-  await dialog.getByLabel('Website').fill('https://www.dmit.io');
+  await dialog.getByLabel('Name', { exact: true }).fill('DMIT');
+  await dialog.getByLabel('Country', { exact: true }).fill('US');
+  await dialog.getByLabel('Rating', { exact: true }).selectOption('4');
+  await dialog.getByLabel('Website', { exact: true }).fill('https://www.dmit.io');
   await page.getByTestId('save-provider').click();
   await dialog.waitFor({ state: 'detached' });
   const providerRow = page.getByTestId('provider-row').filter({ hasText: 'DMIT' });
@@ -135,18 +137,18 @@ try {
 
   console.log('create a VPS with two addresses');
   await page.goto(`${base}/vps/new`, { waitUntil: 'networkidle' });
-  await page.getByLabel('Host name').fill('tokyo-1');
-  await page.getByLabel('Provider').selectOption({ label: 'DMIT' });
-  await page.getByLabel('Country').fill('JP');
-  await page.getByLabel('Address 1').fill('103.1.2.3');
-  await page.getByLabel('Network').nth(0).selectOption('china-telecom');
+  await page.getByLabel('Host name', { exact: true }).fill('tokyo-1');
+  await page.getByLabel('Provider', { exact: true }).selectOption({ label: 'DMIT' });
+  await page.getByLabel('Country', { exact: true }).fill('JP');
+  await page.getByLabel('Address 1', { exact: true }).fill('103.1.2.3');
+  await page.getByLabel('Network', { exact: true }).nth(0).selectOption('china-telecom');
   await page.getByTestId('add-ip').click();
-  await page.getByLabel('Address 2').fill('103.1.2.4');
-  await page.getByLabel('Network').nth(1).selectOption('china-unicom');
-  await page.getByLabel('Tags').fill('iplc');
+  await page.getByLabel('Address 2', { exact: true }).fill('103.1.2.4');
+  await page.getByLabel('Network', { exact: true }).nth(1).selectOption('china-unicom');
+  await page.getByLabel('Tags', { exact: true }).fill('iplc');
   await page.keyboard.press('Enter');
-  await page.getByLabel('Price').fill('4.99');
-  await page.getByLabel('Expires on').fill(day(5));
+  await page.getByLabel('Price', { exact: true }).fill('4.99');
+  await page.getByLabel('Expires on', { exact: true }).fill(day(5));
   await page.getByTestId('save-vps').click();
   await page.waitForURL(/\/vps\/[0-9a-f-]{36}$/);
   const ips = await page.getByTestId('detail-ips').innerText();
@@ -157,19 +159,19 @@ try {
 
   console.log('server-side validation errors appear on their fields');
   await page.goto(`${base}/vps/new`, { waitUntil: 'networkidle' });
-  await page.getByLabel('Host name').fill('osaka-1');
-  await page.getByLabel('Provider').selectOption({ label: 'DMIT' });
-  await page.getByLabel('Country').fill('XX');
-  await page.getByLabel('Address 1').fill('103.1.2.4');
+  await page.getByLabel('Host name', { exact: true }).fill('osaka-1');
+  await page.getByLabel('Provider', { exact: true }).selectOption({ label: 'DMIT' });
+  await page.getByLabel('Country', { exact: true }).fill('XX');
+  await page.getByLabel('Address 1', { exact: true }).fill('103.1.2.4');
   await page.getByTestId('save-vps').click();
-  const country = page.getByLabel('Country');
+  const country = page.getByLabel('Country', { exact: true });
   await page.waitForFunction(() => document.querySelector('[aria-invalid="true"]') !== null);
   check((await country.getAttribute('aria-invalid')) === 'true', 'the country field is marked invalid by the server');
   const countryError = await page.locator(`#${await country.getAttribute('aria-describedby')}`).innerText();
   check(/country|ISO/i.test(countryError), `with the server's reason: "${countryError}"`);
   await country.fill('JP');
   await page.getByTestId('save-vps').click();
-  const ip1 = page.getByLabel('Address 1');
+  const ip1 = page.getByLabel('Address 1', { exact: true });
   await page.waitForFunction(() => document.querySelector('input[aria-invalid="true"]')?.closest('[data-testid="ip-row"]') != null);
   const ipError = await page.locator(`#${await ip1.getAttribute('aria-describedby')}`).innerText();
   check(ipError.includes('tokyo-1'), `the address held by another VPS is refused on its field: "${ipError}"`);
@@ -185,7 +187,7 @@ try {
   console.log('filter the list; the URL keeps the view');
   await page.goto(`${base}/vps`, { waitUntil: 'networkidle' });
   check((await page.getByTestId('vps-row').count()) === 2, 'two VPS are listed');
-  await page.getByLabel('Search').fill('tokyo');
+  await page.getByLabel('Search', { exact: true }).fill('tokyo');
   await page.waitForURL(/[?&]q=tokyo/);
   await waitFor(async () => (await page.getByTestId('vps-row').count()) === 1, 'the list to narrow');
   check(true, 'searching narrows the list and writes q= into the URL');
@@ -195,7 +197,7 @@ try {
   await page.goto(`${base}/vps?ip=103.1.9.0%2F24`, { waitUntil: 'networkidle' });
   await waitFor(async () => (await page.getByTestId('vps-row').count()) === 1, 'the network filter');
   check((await page.getByTestId('vps-row').innerText()).includes('osaka-1'), 'a bookmarked URL with an address filter shows its view');
-  check((await page.getByLabel('Address or network').inputValue()) === '103.1.9.0/24', 'and fills in the filter');
+  check((await page.getByLabel('Address or network', { exact: true }).inputValue()) === '103.1.9.0/24', 'and fills in the filter');
 
   console.log('retire a VPS from the list');
   await page.goto(`${base}/vps`, { waitUntil: 'networkidle' });

@@ -69,7 +69,7 @@ export default function DashboardCharts({ stats }: { stats: Stats }) {
         <XAxis type="number" allowDecimals={false} stroke={axis} fontSize={12} />
         <YAxis type="category" dataKey="name" width={120} stroke={axis} fontSize={12} tickLine={false} />
         <Tooltip {...tooltip} formatter={(v) => [String(v), t('dashboard.vpsCount')]} />
-        <Bar dataKey="value" radius={[0, 4, 4, 0]} cursor="pointer" onClick={(d) => navigate(`/vps?${param}=${encodeURIComponent((d.payload as Row).key)}`)}>
+        <Bar dataKey="value" radius={[0, 4, 4, 0]} cursor="pointer" isAnimationActive={false} onClick={(d) => navigate(`/vps?${param}=${encodeURIComponent((d.payload as Row).key)}`)}>
           {rows.map((r) => (
             <Cell key={r.key} fill={r.colour} />
           ))}
@@ -87,6 +87,7 @@ export default function DashboardCharts({ stats }: { stats: Stats }) {
           innerRadius="55%"
           outerRadius="85%"
           paddingAngle={2}
+          isAnimationActive={false}
           cursor="pointer"
           onClick={(d) => navigate(`/vps?${param}=${encodeURIComponent((d.payload as Row).key)}`)}
           label={({ name, value }) => `${name} ${value}`}
