@@ -112,6 +112,26 @@ async fn openapi_document_is_served(app: TestApp) {
     ] {
         assert!(list_params.contains(&name), "GET /api/vps lacks the {name} parameter");
     }
+    // Every reference resolves, and enumerations list the strings on the wire
+    // (the web UI's types are generated from this document).
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let text = doc.to_string();
+    for part in text.split("\"#/components/schemas/").skip(1) {
+        let name = &part[..part.find('"').unwrap()];
+        assert!(schemas.contains_key(name), "{name} is referenced but not defined");
+    }
+    for (schema, value) in [
+        ("VpsStatus", "active"),
+        ("Purpose", "vpn-exit"),
+        ("IpLabel", "china-telecom"),
+        ("BillingCycle", "one-time"),
+        ("Source", "manual"),
+        ("VpsSort", "expire_date"),
+        ("SortOrder", "desc"),
+    ] {
+        let values = schemas[schema]["enum"].as_array().unwrap();
+        assert!(values.iter().any(|v| v == value), "{schema} does not list {value:?}: {values:?}");
+    }
     let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
     assert!(schemes.contains_key("api_key") && schemes.contains_key("bearer"));
 

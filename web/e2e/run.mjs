@@ -1,0 +1,320 @@
+// End-to-end test: the real sigma-api binary (built with `embed-ui`) on a
+// fresh SQLite database, driven by Debian's Chromium through playwright-core.
+// It walks what an operator does, checks what they would see, and takes the
+// screenshots in docs/screenshots/.
+//
+//   SIGMA_API_BIN   the server binary (default: $CARGO_TARGET_DIR/debug/sigma-api)
+//   CHROMIUM        the browser (default: /usr/bin/chromium)
+//   SCREENSHOTS_DIR where the screenshots go (default: $CARGO_TARGET_DIR/screenshots;
+//                   `make screenshots` refreshes the committed ones in docs/screenshots)
+//   SCREENSHOTS=0   skip the screenshots
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const target = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
+const bin = process.env.SIGMA_API_BIN ?? join(target, 'debug', 'sigma-api');
+const browserPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const shots = process.env.SCREENSHOTS_DIR ?? join(target, 'screenshots');
+const takeShots = process.env.SCREENSHOTS !== '0';
+
+if (!existsSync(bin)) throw new Error(`no server binary at ${bin}: cargo build -p sigma-api --features embed-ui`);
+if (!existsSync(browserPath)) throw new Error(`no browser at ${browserPath}: apt-get install chromium`);
+
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const s = createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+const dir = mkdtempSync(join(tmpdir(), 'sigma-e2e-'));
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+let server;
+// The server warns about SIGMA_* variables it does not know: keep ours away from it.
+const serverEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'SIGMA_API_BIN'));
+
+function startServer() {
+  server = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`, '--database-url', `sqlite://${dir}/sigma.db`], {
+    env: { ...serverEnv, SIGMA_LOG: process.env.SIGMA_LOG ?? 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  return waitFor(async () => (await fetch(`${base}/healthz`)).ok, 'the server to answer /healthz', 30_000);
+}
+
+async function stopServer() {
+  if (!server || server.exitCode !== null) return;
+  const exited = new Promise((r) => server.once('exit', r));
+  server.kill('SIGTERM');
+  await exited;
+}
+
+async function waitFor(check, what, ms = 10_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function api(method, path, body) {
+  const r = await fetch(base + path, {
+    method,
+    headers: body ? { 'content-type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+function check(ok, message) {
+  if (!ok) throw new Error(`check failed: ${message}`);
+  console.log(`  ✓ ${message}`);
+}
+
+const day = (offset) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+
+let browser;
+let failed = false;
+try {
+  await startServer();
+  const index = await (await fetch(`${base}/`)).text();
+  if (!index.includes('id="root"')) throw new Error(`${bin} was built without the web UI: build it with --features embed-ui`);
+
+  browser = await chromium.launch({
+    executablePath: browserPath,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-dev-shm-usage',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+    ],
+  });
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-US', colorScheme: 'light' });
+  context.setDefaultTimeout(15_000);
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+
+  console.log('dashboard of an empty fleet');
+  await page.goto(base, { waitUntil: 'networkidle' });
+  await page.getByText('Your fleet is empty').waitFor();
+  check(true, 'the empty dashboard invites to add a provider');
+
+  console.log('create a provider');
+  await page.getByRole('link', { name: 'Providers' }).first().click();
+  await page.getByTestId('add-provider').click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Name', { exact: true }).fill('DMIT');
+  await dialog.getByLabel('Country', { exact: true }).fill('US');
+  await dialog.getByLabel('Rating', { exact: true }).selectOption('4');
+  await dialog.getByLabel('Website', { exact: true }).fill('https://www.dmit.io');
+  await page.getByTestId('save-provider').click();
+  await dialog.waitFor({ state: 'detached' });
+  const providerRow = page.getByTestId('provider-row').filter({ hasText: 'DMIT' });
+  await providerRow.waitFor();
+  check((await providerRow.getByTestId('provider-counts').innerText()).includes('0'), 'the provider is listed with its VPS counts');
+
+  console.log('create a VPS with two addresses');
+  await page.goto(`${base}/vps/new`, { waitUntil: 'networkidle' });
+  await page.getByLabel('Host name', { exact: true }).fill('tokyo-1');
+  await page.getByLabel('Provider', { exact: true }).selectOption({ label: 'DMIT' });
+  await page.getByLabel('Country', { exact: true }).fill('JP');
+  await page.getByLabel('Address 1', { exact: true }).fill('103.1.2.3');
+  await page.getByLabel('Network', { exact: true }).nth(0).selectOption('china-telecom');
+  await page.getByTestId('add-ip').click();
+  await page.getByLabel('Address 2', { exact: true }).fill('103.1.2.4');
+  await page.getByLabel('Network', { exact: true }).nth(1).selectOption('china-unicom');
+  await page.getByLabel('Tags', { exact: true }).fill('iplc');
+  await page.keyboard.press('Enter');
+  await page.getByLabel('Price', { exact: true }).fill('4.99');
+  await page.getByLabel('Expires on', { exact: true }).fill(day(5));
+  await page.getByTestId('save-vps').click();
+  await page.waitForURL(/\/vps\/[0-9a-f-]{36}$/);
+  const ips = await page.getByTestId('detail-ips').innerText();
+  check(ips.includes('103.1.2.3') && ips.includes('103.1.2.4'), 'the detail page shows both addresses');
+  check(ips.includes('China Telecom') && ips.includes('China Unicom'), 'with their network labels');
+  await page.getByTestId('ip-history').getByText('103.1.2.4').waitFor();
+  check(true, 'the address history lists the new addresses');
+
+  console.log('server-side validation errors appear on their fields');
+  await page.goto(`${base}/vps/new`, { waitUntil: 'networkidle' });
+  await page.getByLabel('Host name', { exact: true }).fill('osaka-1');
+  await page.getByLabel('Provider', { exact: true }).selectOption({ label: 'DMIT' });
+  await page.getByLabel('Country', { exact: true }).fill('XX');
+  await page.getByLabel('Address 1', { exact: true }).fill('103.1.2.4');
+  await page.getByTestId('save-vps').click();
+  const country = page.getByLabel('Country', { exact: true });
+  await page.waitForFunction(() => document.querySelector('[aria-invalid="true"]') !== null);
+  check((await country.getAttribute('aria-invalid')) === 'true', 'the country field is marked invalid by the server');
+  const countryError = await page.locator(`#${await country.getAttribute('aria-describedby')}`).innerText();
+  check(/country|ISO/i.test(countryError), `with the server's reason: "${countryError}"`);
+  await country.fill('JP');
+  await page.getByTestId('save-vps').click();
+  const ip1 = page.getByLabel('Address 1', { exact: true });
+  await page.waitForFunction(() => document.querySelector('input[aria-invalid="true"]')?.closest('[data-testid="ip-row"]') != null);
+  const ipError = await page.locator(`#${await ip1.getAttribute('aria-describedby')}`).innerText();
+  check(ipError.includes('tokyo-1'), `the address held by another VPS is refused on its field: "${ipError}"`);
+  if (takeShots) {
+    mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: join(shots, 'vps-form.png'), fullPage: true });
+  }
+  await ip1.fill('103.1.9.9');
+  await page.getByTestId('save-vps').click();
+  await page.waitForURL(/\/vps\/[0-9a-f-]{36}$/);
+  check(true, 'once corrected, the VPS is created');
+
+  console.log('filter the list; the URL keeps the view');
+  await page.goto(`${base}/vps`, { waitUntil: 'networkidle' });
+  check((await page.getByTestId('vps-row').count()) === 2, 'two VPS are listed');
+  await page.getByLabel('Search', { exact: true }).fill('tokyo');
+  await page.waitForURL(/[?&]q=tokyo/);
+  await waitFor(async () => (await page.getByTestId('vps-row').count()) === 1, 'the list to narrow');
+  check(true, 'searching narrows the list and writes q= into the URL');
+  await page.getByTestId('status-filter-provisioning').click();
+  await page.waitForURL(/status=provisioning/);
+  check(page.url().includes('q=tokyo'), 'filters combine in the URL');
+  await page.goto(`${base}/vps?ip=103.1.9.0%2F24`, { waitUntil: 'networkidle' });
+  await waitFor(async () => (await page.getByTestId('vps-row').count()) === 1, 'the network filter');
+  check((await page.getByTestId('vps-row').innerText()).includes('osaka-1'), 'a bookmarked URL with an address filter shows its view');
+  check((await page.getByLabel('Address or network', { exact: true }).inputValue()) === '103.1.9.0/24', 'and fills in the filter');
+
+  console.log('retire a VPS from the list');
+  await page.goto(`${base}/vps`, { waitUntil: 'networkidle' });
+  const tokyo = page.getByTestId('vps-row').filter({ hasText: 'tokyo-1' });
+  await tokyo.getByRole('checkbox').check();
+  await page.getByTestId('bulk-retire').click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Retire' }).click();
+  await tokyo.getByText('Retired').waitFor();
+  check(true, 'the retired VPS shows as Retired');
+  const retired = (await api('GET', '/api/vps?status=retired')).data.map((v) => v.hostname);
+  check(retired.includes('tokyo-1'), 'and the server has it retired');
+
+  console.log('switch the language');
+  await page.getByTestId('lang-toggle').click();
+  await page.getByRole('link', { name: '仪表盘' }).first().waitFor();
+  check(true, 'the navigation is in Chinese');
+  await page.getByTestId('lang-toggle').click();
+  await page.getByRole('link', { name: 'Dashboard' }).first().waitFor();
+
+  console.log('a lost connection is shown, and clears when the server is back');
+  await stopServer();
+  await page.getByRole('link', { name: 'Providers' }).first().click();
+  await page.getByTestId('connection-banner').waitFor({ timeout: 20_000 });
+  check(true, 'the banner says the server cannot be reached');
+  await startServer();
+  await page.getByTestId('connection-banner').waitFor({ state: 'detached', timeout: 30_000 });
+  check(true, 'the banner goes once the server answers again');
+
+  check(errors.length === 0, `no script errors in the page${errors.length ? `: ${errors.join('; ')}` : ''}`);
+
+  if (takeShots) {
+    console.log('screenshots');
+    await seedFleet();
+    const detailId = (await api('GET', '/api/vps?q=hk-relay-1')).data[0].id;
+    const pages = [
+      ['dashboard', '/'],
+      ['vps-list', '/vps?sort=expire_date'],
+      ['vps-detail', `/vps/${detailId}`],
+      ['providers', '/providers'],
+    ];
+    for (const theme of ['light', 'dark']) {
+      await page.evaluate((t) => localStorage.setItem('sigma.theme', t), theme);
+      for (const [name, path] of pages) {
+        await page.goto(base + path, { waitUntil: 'networkidle' });
+        if (name === 'dashboard') await page.getByTestId('dashboard-charts').locator('svg').first().waitFor();
+        await page.waitForTimeout(400);
+        await page.screenshot({ path: join(shots, `${name}-${theme}.png`), fullPage: true });
+      }
+    }
+    await page.evaluate(() => {
+      localStorage.setItem('sigma.theme', 'light');
+      localStorage.setItem('sigma.lang', 'zh');
+    });
+    await page.goto(base, { waitUntil: 'networkidle' });
+    await page.getByTestId('dashboard-charts').locator('svg').first().waitFor();
+    await page.waitForTimeout(400);
+    await page.screenshot({ path: join(shots, 'dashboard-zh.png'), fullPage: true });
+
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'en-US' });
+    const p = await phone.newPage();
+    await p.goto(`${base}/vps?sort=expire_date`, { waitUntil: 'networkidle' });
+    await p.getByTestId('vps-cards').waitFor();
+    check(await p.getByTestId('vps-table').isHidden(), 'on a phone the list is cards, not a table');
+    await p.screenshot({ path: join(shots, 'vps-list-phone.png'), fullPage: false });
+    await phone.close();
+    console.log(`  screenshots in ${shots}`);
+  }
+  console.log('e2e: all checks passed');
+} catch (e) {
+  failed = true;
+  console.error(`e2e failed: ${e instanceof Error ? e.stack : e}`);
+} finally {
+  await browser?.close().catch(() => {});
+  await stopServer();
+  rmSync(dir, { recursive: true, force: true });
+}
+process.exit(failed ? 1 : 0);
+
+/** A small but realistic fleet, created through the API, for the screenshots. */
+async function seedFleet() {
+  const providers = {};
+  for (const [name, country, rating] of [
+    ['Vultr', 'US', 4],
+    ['Aliyun', 'CN', 3],
+    ['Hetzner', 'DE', 5],
+  ]) {
+    providers[name] = (await api('POST', '/api/providers', { name, country, rating, api_supported: true })).id;
+  }
+  const dmit = (await api('GET', '/api/providers?q=DMIT')).data[0].id;
+  const fleet = [
+    ['hk-relay-1', dmit, 'HK', 'vpn-relay', 'active', [['45.8.1.10', 'china-telecom'], ['45.8.1.11', 'china-mobile']], '12.00', 'USD', 'monthly', 3, ['cn2', 'iplc']],
+    ['sg-exit-1', providers.Vultr, 'SG', 'vpn-exit', 'active', [['139.180.1.5', 'overseas']], '6.00', 'USD', 'monthly', 21, ['premium']],
+    ['sg-exit-2', providers.Vultr, 'SG', 'vpn-exit', 'active', [['139.180.1.6', 'overseas']], '6.00', 'USD', 'monthly', 44, []],
+    ['la-exit-1', providers.Vultr, 'US', 'vpn-exit', 'active', [['45.77.1.2', 'overseas']], '60.00', 'USD', 'annual', 200, ['annual']],
+    ['sh-entry-1', providers.Aliyun, 'CN', 'vpn-entry', 'active', [['47.100.1.1', 'china-telecom'], ['47.100.1.2', 'china-unicom']], '99.00', 'CNY', 'monthly', 12, ['bgp']],
+    ['bj-entry-1', providers.Aliyun, 'CN', 'vpn-entry', 'suspended', [['39.96.1.1', 'china-unicom']], '288.00', 'CNY', 'quarterly', -2, []],
+    ['fsn-monitor', providers.Hetzner, 'DE', 'monitor', 'active', [['116.203.1.1', 'overseas']], '4.51', 'EUR', 'monthly', 60, ['monitoring']],
+    ['nbg-mgmt', providers.Hetzner, 'DE', 'management', 'retiring', [['168.119.1.1', 'internal']], '4.51', 'EUR', 'monthly', 9, []],
+    ['fra-exit-1', providers.Hetzner, 'DE', 'vpn-exit', 'provisioning', [['49.12.1.1', 'anycast']], '3.79', 'EUR', 'monthly', 30, []],
+  ];
+  for (const [hostname, provider_id, country, purpose, status, addrs, price, currency, billing_cycle, expires, tags] of fleet) {
+    await api('POST', '/api/vps', {
+      hostname,
+      provider_id,
+      country,
+      purpose,
+      status,
+      ip_addresses: addrs.map(([ip, label]) => ({ ip, label })),
+      price,
+      currency,
+      billing_cycle,
+      expire_date: day(expires),
+      purchase_date: day(expires - 30),
+      tags,
+      cpu_cores: 2,
+      ram_mb: 2048,
+      disk_gb: 40,
+    });
+  }
+}
