@@ -4,6 +4,7 @@
 
 mod rows;
 pub mod testing;
+mod transfer;
 mod vps;
 
 use async_trait::async_trait;

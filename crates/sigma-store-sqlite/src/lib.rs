@@ -3,6 +3,7 @@
 //! of readers.
 
 mod rows;
+mod transfer;
 mod vps;
 
 use async_trait::async_trait;

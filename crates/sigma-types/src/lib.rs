@@ -8,6 +8,7 @@
 mod codes;
 mod enums;
 mod error;
+mod integrations;
 mod list;
 mod patch;
 mod provider;
@@ -17,6 +18,10 @@ mod vps;
 
 pub use enums::{BillingCycle, IpLabel, Purpose, Role, Source, VpsStatus};
 pub use error::{ErrorBody, ErrorDetail};
+pub use integrations::{
+    ExportQuery, ImportQuery, ImportReport, ImportResult, ImportRow, Inventory, InventoryGroup, InventoryMeta,
+    InventoryQuery, TargetGroup, TargetJob, TargetsQuery, TransferFormat, VpsFilterQuery,
+};
 pub use list::{Page, PageRequest, ProviderListQuery, SortOrder, VpsFilter, VpsListQuery, VpsSort};
 pub use patch::Patch;
 pub use provider::{Provider, ProviderCreate, ProviderDraft, ProviderPatch};
