@@ -3,12 +3,15 @@
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use axum::extract::ConnectInfo;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderMap, header, request::Parts};
 use axum::middleware::Next;
 use axum::response::Response;
 use secrecy::{ExposeSecret, SecretString};
-use sigma_types::Role;
+use sigma_store::AuditContext;
+use sigma_types::{ActorKind, AuditActor, Role};
+use std::net::SocketAddr;
 
 /// The caller of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +23,14 @@ pub enum Actor {
 }
 
 impl Actor {
+    /// How the audit log names this caller.
+    pub fn audit_actor(&self) -> AuditActor {
+        match self {
+            Actor::Open => AuditActor { kind: ActorKind::Anonymous, id: None, name: "anonymous".into() },
+            Actor::BootstrapKey => AuditActor { kind: ActorKind::ApiKey, id: None, name: "bootstrap API key".into() },
+        }
+    }
+
     pub fn role(&self) -> Role {
         match self {
             Actor::Open | Actor::BootstrapKey => Role::Admin,
@@ -92,8 +103,21 @@ impl<S: Send + Sync> FromRequestParts<S> for Actor {
     }
 }
 
-/// A caller allowed to change fleet data (operator or admin).
-pub struct Operator(pub Actor);
+/// The audit context of a request: who, from which address, which request.
+fn audit_context(actor: &Actor, parts: &Parts) -> AuditContext {
+    AuditContext {
+        actor: actor.audit_actor(),
+        ip: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_canonical()),
+        request_id: parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned),
+    }
+}
+
+/// A caller allowed to change fleet data (operator or admin), with the
+/// audit context its changes are recorded under.
+pub struct Operator {
+    pub actor: Actor,
+    pub audit: AuditContext,
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for Operator {
     type Rejection = ApiError;
@@ -101,7 +125,23 @@ impl<S: Send + Sync> FromRequestParts<S> for Operator {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let actor = Actor::from_request_parts(parts, state).await?;
         actor.require(Role::Operator)?;
-        Ok(Operator(actor))
+        Ok(Operator { audit: audit_context(&actor, parts), actor })
+    }
+}
+
+/// A caller with the admin role.
+pub struct Admin {
+    pub actor: Actor,
+    pub audit: AuditContext,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let actor = Actor::from_request_parts(parts, state).await?;
+        actor.require(Role::Admin)?;
+        Ok(Admin { audit: audit_context(&actor, parts), actor })
     }
 }
 

@@ -55,7 +55,8 @@ pub fn routes() -> (Router<AppState>, Router<AppState>, OpenApi) {
         .merge(routes::providers::router())
         .merge(routes::vps::router())
         .merge(routes::ip_history::router())
-        .merge(routes::stats::router());
+        .merge(routes::stats::router())
+        .merge(routes::audit::router());
     let (api, mut doc) = api.split_for_parts();
     let (service, service_doc) = routes::service::router().split_for_parts();
     doc.merge(service_doc);

@@ -16,9 +16,10 @@ use utoipa::{Modify, OpenApi as _};
         (name = "providers", description = "Companies VPS are rented from"),
         (name = "vps", description = "The VPS inventory"),
         (name = "stats", description = "Dashboard totals"),
+        (name = "audit", description = "Who changed what, when"),
         (name = "service", description = "Health and metrics, without credentials")
     ),
-    components(schemas(ErrorBody)),
+    components(schemas(ErrorBody, sigma_types::SortOrder, sigma_types::VpsSort)),
     modifiers(&Shared)
 )]
 pub struct ApiDoc;

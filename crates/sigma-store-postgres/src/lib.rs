@@ -2,17 +2,19 @@
 //! indexes that keep host names and addresses with one live VPS even when
 //! writers race.
 
+mod audit;
 mod rows;
 pub mod testing;
 mod transfer;
 mod vps;
 
 use async_trait::async_trait;
+use audit::{Change, vps_change};
 use chrono::{DateTime, NaiveDate, Utc};
-use sigma_store::{Conflict, PoolState, Result, Store, StoreError};
+use sigma_store::{AuditContext, Conflict, PoolState, Result, Store, StoreError, audit_json};
 use sigma_types::{
-    IpHistoryEntry, Page, PageRequest, Provider, ProviderDraft, SortOrder, Source, Stats, Vps, VpsDraft, VpsFilter,
-    VpsSort, VpsStatus,
+    AuditEntry, AuditFilter, IpHistoryEntry, Page, PageRequest, Provider, ProviderDraft, SortOrder, Source, Stats, Vps,
+    VpsDraft, VpsFilter, VpsSort, VpsStatus,
 };
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Postgres, Transaction};
@@ -160,7 +162,7 @@ impl Store for PostgresStore {
         rows::get_provider(&self.pool, id).await
     }
 
-    async fn create_provider(&self, d: &ProviderDraft) -> Result<Provider> {
+    async fn create_provider(&self, d: &ProviderDraft, by: &AuditContext) -> Result<Provider> {
         let id = Uuid::now_v7();
         let now = now();
         let result = self
@@ -182,7 +184,16 @@ impl Store for PostgresStore {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-                rows::get_provider(&mut *tx, id).await
+                let p = rows::get_provider(&mut *tx, id).await?;
+                let change = Change {
+                    action: "create",
+                    resource_type: "provider",
+                    resource_id: id,
+                    before: None,
+                    after: Some(audit_json(&p)),
+                };
+                audit::record(tx, by, change).await?;
+                Ok(p)
             })
             .await;
         match result {
@@ -191,7 +202,7 @@ impl Store for PostgresStore {
         }
     }
 
-    async fn update_provider(&self, id: Uuid, d: &ProviderDraft, version: i64) -> Result<Provider> {
+    async fn update_provider(&self, id: Uuid, d: &ProviderDraft, version: i64, by: &AuditContext) -> Result<Provider> {
         let result = self
             .in_tx(async |tx| {
                 let current: i64 = sqlx::query_scalar("SELECT version FROM providers WHERE id = $1 FOR NO KEY UPDATE")
@@ -199,6 +210,7 @@ impl Store for PostgresStore {
                     .fetch_optional(&mut *tx)
                     .await?
                     .ok_or(StoreError::NotFound)?;
+                let before = rows::get_provider(&mut *tx, id).await?;
                 if current != version {
                     return Err(StoreError::VersionMismatch);
                 }
@@ -220,7 +232,16 @@ impl Store for PostgresStore {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-                rows::get_provider(&mut *tx, id).await
+                let p = rows::get_provider(&mut *tx, id).await?;
+                let change = Change {
+                    action: "update",
+                    resource_type: "provider",
+                    resource_id: id,
+                    before: Some(audit_json(&before)),
+                    after: Some(audit_json(&p)),
+                };
+                audit::record(tx, by, change).await?;
+                Ok(p)
             })
             .await;
         match result {
@@ -229,7 +250,7 @@ impl Store for PostgresStore {
         }
     }
 
-    async fn delete_provider(&self, id: Uuid) -> Result<()> {
+    async fn delete_provider(&self, id: Uuid, by: &AuditContext) -> Result<()> {
         self.in_tx(async |tx| {
             // Locked first: a VPS being created for this provider either
             // commits before the count below or finds the provider gone.
@@ -245,8 +266,16 @@ impl Store for PostgresStore {
             if used > 0 {
                 return Err(StoreError::Conflict(Conflict::provider_in_use(used)));
             }
+            let before = rows::get_provider(&mut *tx, id).await?;
             sqlx::query("DELETE FROM providers WHERE id = $1").bind(id).execute(&mut *tx).await?;
-            Ok(())
+            let change = Change {
+                action: "delete",
+                resource_type: "provider",
+                resource_id: id,
+                before: Some(audit_json(&before)),
+                after: None,
+            };
+            audit::record(tx, by, change).await
         })
         .await
     }
@@ -265,30 +294,59 @@ impl Store for PostgresStore {
         rows::get_vps(&self.pool, id).await
     }
 
-    async fn create_vps(&self, draft: &VpsDraft, source: Source) -> Result<Vps> {
-        match self.in_tx(async |tx| vps::insert(tx, draft, source).await).await {
+    async fn create_vps(&self, draft: &VpsDraft, source: Source, by: &AuditContext) -> Result<Vps> {
+        let write = async |tx: &mut PgConnection| {
+            let v = vps::insert(tx, draft, source).await?;
+            vps_change(tx, by, "create", None, Some(&v)).await?;
+            Ok(v)
+        };
+        match self.in_tx(write).await {
             Err(e) => Err(self.name_the_winner(e, None, &draft.hostname, &vps::draft_ips(draft)).await),
             ok => ok,
         }
     }
 
-    async fn update_vps(&self, id: Uuid, draft: &VpsDraft, version: i64) -> Result<Vps> {
-        match self.in_tx(async |tx| vps::update(tx, id, draft, version).await).await {
+    async fn update_vps(&self, id: Uuid, draft: &VpsDraft, version: i64, by: &AuditContext) -> Result<Vps> {
+        let write = async |tx: &mut PgConnection| {
+            let before = rows::get_vps(&mut *tx, id).await?;
+            let v = vps::update(tx, id, draft, version).await?;
+            vps_change(tx, by, "update", Some(&before), Some(&v)).await?;
+            Ok(v)
+        };
+        match self.in_tx(write).await {
             Err(e) => Err(self.name_the_winner(e, Some(id), &draft.hostname, &vps::draft_ips(draft)).await),
             ok => ok,
         }
     }
 
-    async fn retire_vps(&self, id: Uuid) -> Result<Vps> {
-        self.in_tx(async |tx| vps::retire(tx, id).await).await
+    async fn retire_vps(&self, id: Uuid, by: &AuditContext) -> Result<Vps> {
+        self.in_tx(async |tx| {
+            let before = rows::get_vps(&mut *tx, id).await?;
+            let v = vps::retire(tx, id).await?;
+            vps_change(tx, by, "retire", Some(&before), Some(&v)).await?;
+            Ok(v)
+        })
+        .await
     }
 
-    async fn trash_vps(&self, id: Uuid) -> Result<Vps> {
-        self.in_tx(async |tx| vps::trash(tx, id).await).await
+    async fn trash_vps(&self, id: Uuid, by: &AuditContext) -> Result<Vps> {
+        self.in_tx(async |tx| {
+            let before = rows::get_vps(&mut *tx, id).await?;
+            let v = vps::trash(tx, id).await?;
+            vps_change(tx, by, "delete", Some(&before), Some(&v)).await?;
+            Ok(v)
+        })
+        .await
     }
 
-    async fn restore_vps(&self, id: Uuid) -> Result<Vps> {
-        match self.in_tx(async |tx| vps::restore(tx, id).await).await {
+    async fn restore_vps(&self, id: Uuid, by: &AuditContext) -> Result<Vps> {
+        let write = async |tx: &mut PgConnection| {
+            let before = rows::get_vps(&mut *tx, id).await?;
+            let v = vps::restore(tx, id).await?;
+            vps_change(tx, by, "restore", Some(&before), Some(&v)).await?;
+            Ok(v)
+        };
+        match self.in_tx(write).await {
             Err(e) if raced_on_vps(&e) => {
                 let Ok(v) = rows::get_vps(&self.pool, id).await else { return Err(e) };
                 Err(self.name_the_winner(e, Some(id), &v.hostname, &vps::addresses(&v)).await)
@@ -297,12 +355,13 @@ impl Store for PostgresStore {
         }
     }
 
-    async fn purge_vps(&self, id: Uuid) -> Result<()> {
-        let done = sqlx::query("DELETE FROM vps WHERE id = $1").bind(id).execute(&self.pool).await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+    async fn purge_vps(&self, id: Uuid, by: &AuditContext) -> Result<()> {
+        self.in_tx(async |tx| {
+            let before = rows::get_vps(&mut *tx, id).await?;
+            sqlx::query("DELETE FROM vps WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            vps_change(tx, by, "purge", Some(&before), None).await
+        })
+        .await
     }
 
     async fn vps_ip_history(&self, id: Uuid) -> Result<Vec<IpHistoryEntry>> {
@@ -330,6 +389,10 @@ impl Store for PostgresStore {
 
     async fn count_vps_by_status(&self) -> Result<Vec<(VpsStatus, i64)>> {
         vps::count_by_status(&self.pool).await
+    }
+
+    async fn list_audit(&self, filter: &AuditFilter, page: PageRequest) -> Result<Page<AuditEntry>> {
+        audit::list(&self.pool, filter, page).await
     }
 }
 

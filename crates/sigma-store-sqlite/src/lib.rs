@@ -2,16 +2,18 @@
 //! serialises writes anyway; one writer means no `SQLITE_BUSY`) and a pool
 //! of readers.
 
+mod audit;
 mod rows;
 mod transfer;
 mod vps;
 
 use async_trait::async_trait;
+use audit::Change;
 use chrono::{DateTime, NaiveDate, Utc};
-use sigma_store::{Conflict, PoolState, Result, Store, StoreError};
+use sigma_store::{AuditContext, Conflict, PoolState, Result, Store, StoreError, audit_json};
 use sigma_types::{
-    IpHistoryEntry, Page, PageRequest, Provider, ProviderDraft, SortOrder, Source, Stats, Vps, VpsDraft, VpsFilter,
-    VpsSort, VpsStatus,
+    AuditEntry, AuditFilter, IpHistoryEntry, Page, PageRequest, Provider, ProviderDraft, SortOrder, Source, Stats, Vps,
+    VpsDraft, VpsFilter, VpsSort, VpsStatus,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use std::net::IpAddr;
@@ -139,7 +141,7 @@ impl Store for SqliteStore {
         rows::get_provider(&self.read, id).await
     }
 
-    async fn create_provider(&self, d: &ProviderDraft) -> Result<Provider> {
+    async fn create_provider(&self, d: &ProviderDraft, by: &AuditContext) -> Result<Provider> {
         let id = Uuid::now_v7();
         let now = ts(now());
         let mut tx = self.write.begin().await?;
@@ -162,11 +164,19 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await?;
         let p = rows::get_provider(&mut *tx, id).await?;
+        let change = Change {
+            action: "create",
+            resource_type: "provider",
+            resource_id: id,
+            before: None,
+            after: Some(audit_json(&p)),
+        };
+        audit::record(&mut tx, by, change).await?;
         tx.commit().await?;
         Ok(p)
     }
 
-    async fn update_provider(&self, id: Uuid, d: &ProviderDraft, version: i64) -> Result<Provider> {
+    async fn update_provider(&self, id: Uuid, d: &ProviderDraft, version: i64, by: &AuditContext) -> Result<Provider> {
         let mut tx = self.write.begin().await?;
         let current = rows::get_provider(&mut *tx, id).await?;
         if current.version != version {
@@ -190,13 +200,21 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await?;
         let p = rows::get_provider(&mut *tx, id).await?;
+        let change = Change {
+            action: "update",
+            resource_type: "provider",
+            resource_id: id,
+            before: Some(audit_json(&current)),
+            after: Some(audit_json(&p)),
+        };
+        audit::record(&mut tx, by, change).await?;
         tx.commit().await?;
         Ok(p)
     }
 
-    async fn delete_provider(&self, id: Uuid) -> Result<()> {
+    async fn delete_provider(&self, id: Uuid, by: &AuditContext) -> Result<()> {
         let mut tx = self.write.begin().await?;
-        rows::get_provider(&mut *tx, id).await?;
+        let current = rows::get_provider(&mut *tx, id).await?;
         let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM vps WHERE provider_id = ?")
             .bind(id.to_string())
             .fetch_one(&mut *tx)
@@ -205,6 +223,14 @@ impl Store for SqliteStore {
             return Err(StoreError::Conflict(Conflict::provider_in_use(used)));
         }
         sqlx::query("DELETE FROM providers WHERE id = ?").bind(id.to_string()).execute(&mut *tx).await?;
+        let change = Change {
+            action: "delete",
+            resource_type: "provider",
+            resource_id: id,
+            before: Some(audit_json(&current)),
+            after: None,
+        };
+        audit::record(&mut tx, by, change).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -223,46 +249,56 @@ impl Store for SqliteStore {
         rows::get_vps(&self.read, id).await
     }
 
-    async fn create_vps(&self, draft: &VpsDraft, source: Source) -> Result<Vps> {
+    async fn create_vps(&self, draft: &VpsDraft, source: Source, by: &AuditContext) -> Result<Vps> {
         let mut tx = self.write.begin().await?;
         let v = vps::insert(&mut tx, draft, source).await?;
+        vps_change(&mut tx, by, "create", None, Some(&v)).await?;
         tx.commit().await?;
         Ok(v)
     }
 
-    async fn update_vps(&self, id: Uuid, draft: &VpsDraft, version: i64) -> Result<Vps> {
+    async fn update_vps(&self, id: Uuid, draft: &VpsDraft, version: i64, by: &AuditContext) -> Result<Vps> {
         let mut tx = self.write.begin().await?;
+        let before = rows::get_vps(&mut *tx, id).await?;
         let v = vps::update(&mut tx, id, draft, version).await?;
+        vps_change(&mut tx, by, "update", Some(&before), Some(&v)).await?;
         tx.commit().await?;
         Ok(v)
     }
 
-    async fn retire_vps(&self, id: Uuid) -> Result<Vps> {
+    async fn retire_vps(&self, id: Uuid, by: &AuditContext) -> Result<Vps> {
         let mut tx = self.write.begin().await?;
+        let before = rows::get_vps(&mut *tx, id).await?;
         let v = vps::retire(&mut tx, id).await?;
+        vps_change(&mut tx, by, "retire", Some(&before), Some(&v)).await?;
         tx.commit().await?;
         Ok(v)
     }
 
-    async fn trash_vps(&self, id: Uuid) -> Result<Vps> {
+    async fn trash_vps(&self, id: Uuid, by: &AuditContext) -> Result<Vps> {
         let mut tx = self.write.begin().await?;
+        let before = rows::get_vps(&mut *tx, id).await?;
         let v = vps::trash(&mut tx, id).await?;
+        vps_change(&mut tx, by, "delete", Some(&before), Some(&v)).await?;
         tx.commit().await?;
         Ok(v)
     }
 
-    async fn restore_vps(&self, id: Uuid) -> Result<Vps> {
+    async fn restore_vps(&self, id: Uuid, by: &AuditContext) -> Result<Vps> {
         let mut tx = self.write.begin().await?;
+        let before = rows::get_vps(&mut *tx, id).await?;
         let v = vps::restore(&mut tx, id).await?;
+        vps_change(&mut tx, by, "restore", Some(&before), Some(&v)).await?;
         tx.commit().await?;
         Ok(v)
     }
 
-    async fn purge_vps(&self, id: Uuid) -> Result<()> {
-        let done = sqlx::query("DELETE FROM vps WHERE id = ?").bind(id.to_string()).execute(&self.write).await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+    async fn purge_vps(&self, id: Uuid, by: &AuditContext) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        let before = rows::get_vps(&mut *tx, id).await?;
+        sqlx::query("DELETE FROM vps WHERE id = ?").bind(id.to_string()).execute(&mut *tx).await?;
+        vps_change(&mut tx, by, "purge", Some(&before), None).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -295,6 +331,34 @@ impl Store for SqliteStore {
                 .await?;
         rows.into_iter().map(|(s, n)| Ok((rows::parse_enum(&s)?, n))).collect()
     }
+
+    async fn list_audit(&self, filter: &AuditFilter, page: PageRequest) -> Result<Page<AuditEntry>> {
+        audit::list(&self.read, filter, page).await
+    }
+}
+
+/// Records a VPS change, unless nothing changed (an idempotent call).
+async fn vps_change(
+    tx: &mut sqlx::SqliteConnection,
+    by: &AuditContext,
+    action: &str,
+    before: Option<&Vps>,
+    after: Option<&Vps>,
+) -> Result<()> {
+    if let (Some(b), Some(a)) = (before, after)
+        && b.version == a.version
+    {
+        return Ok(());
+    }
+    let resource_id = after.or(before).map(|v| v.id).unwrap_or_default();
+    let change = Change {
+        action,
+        resource_type: "vps",
+        resource_id,
+        before: before.map(audit_json),
+        after: after.map(audit_json),
+    };
+    audit::record(tx, by, change).await
 }
 
 async fn provider_name_free(tx: &mut sqlx::SqliteConnection, name: &str, except: Option<Uuid>) -> Result<()> {

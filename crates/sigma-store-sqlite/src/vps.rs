@@ -381,7 +381,17 @@ pub(crate) fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &VpsFilter) {
         q.push(" AND v.id IN (SELECT vps_id FROM vps_tag WHERE tag = ").push_bind(t.clone()).push(")");
     }
     if let Some(text) = &f.q {
-        q.push(" AND v.search LIKE ").push_bind(sigma_store::like_pattern(text)).push(" ESCAPE '\\'");
+        let pattern = sigma_store::like_pattern(text);
+        if f.deleted {
+            q.push(" AND v.search LIKE ").push_bind(pattern).push(" ESCAPE '\\'");
+        } else {
+            // A substring search reads every search text; read them from the
+            // narrow index rather than the table. Left to itself, SQLite
+            // walks another index and visits each row (10x slower).
+            q.push(" AND v.rowid IN (SELECT rowid FROM vps INDEXED BY vps_list_search WHERE deleted_at IS NULL AND search LIKE ")
+                .push_bind(pattern)
+                .push(" ESCAPE '\\')");
+        }
     }
     if let Some(net) = f.ip {
         let (lo, hi) = sigma_store::ip::range(net);
@@ -448,8 +458,8 @@ pub(crate) async fn stats(pool: &sqlx::SqlitePool, today: NaiveDate) -> Result<S
         ))
         .fetch_all(pool),
         sqlx::query_as::<_, (i64, i64)>(&format!(
-            "SELECT COALESCE(SUM(v.expire_date <= ?1), 0), COALESCE(SUM(v.expire_date <= ?2), 0)
-             FROM vps v WHERE {live} AND v.expire_date IS NOT NULL"
+            "SELECT COALESCE(SUM(v.expire_date <= ?1), 0), COUNT(*)
+             FROM vps v WHERE {live} AND v.expire_date <= ?2"
         ))
         .bind(in_days(7))
         .bind(in_days(30))

@@ -12,14 +12,34 @@ pub use transfer::{ImportOptions, ProviderImportRow, TransferStore, VpsImportRow
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use sigma_types::{
-    IpHistoryEntry, Page, PageRequest, Provider, ProviderDraft, SortOrder, Source, Stats, Vps, VpsDraft, VpsFilter,
-    VpsSort, VpsStatus,
+    AuditActor, AuditEntry, AuditFilter, IpHistoryEntry, Page, PageRequest, Provider, ProviderDraft, SortOrder, Source,
+    Stats, Vps, VpsDraft, VpsFilter, VpsSort, VpsStatus,
 };
 use std::net::IpAddr;
 use std::sync::Arc;
 use uuid::Uuid;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Who is making a change and from where: every write records it in the
+/// audit log, in the same transaction as the change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditContext {
+    pub actor: AuditActor,
+    pub ip: Option<IpAddr>,
+    pub request_id: Option<String>,
+}
+
+impl AuditContext {
+    /// Sigma itself, for background jobs and tests.
+    pub fn system() -> Self {
+        AuditContext {
+            actor: AuditActor { kind: sigma_types::ActorKind::System, id: None, name: "sigma".into() },
+            ip: None,
+            request_id: None,
+        }
+    }
+}
 
 /// Connection pool figures for `/metrics`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -47,11 +67,17 @@ pub trait Store: TransferStore + Send + Sync + 'static {
     async fn list_providers(&self, q: Option<&str>, page: PageRequest) -> Result<Page<Provider>>;
     async fn get_provider(&self, id: Uuid) -> Result<Provider>;
     /// `Conflict` when the name is taken (case-insensitively).
-    async fn create_provider(&self, draft: &ProviderDraft) -> Result<Provider>;
+    async fn create_provider(&self, draft: &ProviderDraft, by: &AuditContext) -> Result<Provider>;
     /// `VersionMismatch` when the stored version is not `version`.
-    async fn update_provider(&self, id: Uuid, draft: &ProviderDraft, version: i64) -> Result<Provider>;
+    async fn update_provider(
+        &self,
+        id: Uuid,
+        draft: &ProviderDraft,
+        version: i64,
+        by: &AuditContext,
+    ) -> Result<Provider>;
     /// `Conflict` while any VPS, even retired or trashed, refers to it.
-    async fn delete_provider(&self, id: Uuid) -> Result<()>;
+    async fn delete_provider(&self, id: Uuid, by: &AuditContext) -> Result<()>;
 
     async fn list_vps(
         &self,
@@ -64,18 +90,18 @@ pub trait Store: TransferStore + Send + Sync + 'static {
     async fn get_vps(&self, id: Uuid) -> Result<Vps>;
     /// `Conflict` naming the other VPS when a live VPS holds the host name or
     /// one of the addresses; `Invalid` when the provider does not exist.
-    async fn create_vps(&self, draft: &VpsDraft, source: Source) -> Result<Vps>;
+    async fn create_vps(&self, draft: &VpsDraft, source: Source, by: &AuditContext) -> Result<Vps>;
     /// Replaces the editable fields. `retired_at` follows the status.
-    async fn update_vps(&self, id: Uuid, draft: &VpsDraft, version: i64) -> Result<Vps>;
+    async fn update_vps(&self, id: Uuid, draft: &VpsDraft, version: i64, by: &AuditContext) -> Result<Vps>;
     /// Sets `status = retired`; does nothing to a retired VPS.
-    async fn retire_vps(&self, id: Uuid) -> Result<Vps>;
+    async fn retire_vps(&self, id: Uuid, by: &AuditContext) -> Result<Vps>;
     /// Moves a VPS to the trash; does nothing to one already there.
-    async fn trash_vps(&self, id: Uuid) -> Result<Vps>;
+    async fn trash_vps(&self, id: Uuid, by: &AuditContext) -> Result<Vps>;
     /// Brings a VPS back from the trash; `Conflict` when its host name or
     /// addresses were taken meanwhile.
-    async fn restore_vps(&self, id: Uuid) -> Result<Vps>;
+    async fn restore_vps(&self, id: Uuid, by: &AuditContext) -> Result<Vps>;
     /// Removes a VPS and its history for good.
-    async fn purge_vps(&self, id: Uuid) -> Result<()>;
+    async fn purge_vps(&self, id: Uuid, by: &AuditContext) -> Result<()>;
     /// The addresses a VPS has held, newest first.
     async fn vps_ip_history(&self, id: Uuid) -> Result<Vec<IpHistoryEntry>>;
     /// The VPS that held an address, newest first.
@@ -85,9 +111,17 @@ pub trait Store: TransferStore + Send + Sync + 'static {
     async fn stats(&self, today: NaiveDate) -> Result<Stats>;
     /// VPS not in the trash, by status (for `/metrics`).
     async fn count_vps_by_status(&self) -> Result<Vec<(VpsStatus, i64)>>;
+
+    /// The audit log, newest first.
+    async fn list_audit(&self, filter: &AuditFilter, page: PageRequest) -> Result<Page<AuditEntry>>;
 }
 
 pub type DynStore = Arc<dyn Store>;
+
+/// What the audit log keeps of a resource: its JSON form.
+pub fn audit_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
 
 /// The lower-cased text that `?q=` searches: host name, alias, addresses
 /// and notes.

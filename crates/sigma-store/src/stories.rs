@@ -1,7 +1,7 @@
 //! Backend-independent test stories. Each takes a fresh, empty store; the
 //! backends run every story through [`story_tests!`](crate::story_tests).
 
-use crate::{Store, StoreError};
+use crate::{AuditContext, Store, StoreError};
 use chrono::{Days, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sigma_types::{
@@ -20,7 +20,8 @@ macro_rules! story_tests {
             providers_crud, provider_delete_refused_while_referenced, vps_round_trip,
             live_addresses_and_hostnames_are_unique, retire_frees_and_is_idempotent,
             trash_restore_purge, ip_history_follows_every_change, update_checks_version,
-            list_filters_sort_and_paginate, stats_add_up, concurrent_creates_keep_one);
+            list_filters_sort_and_paginate, stats_add_up, concurrent_creates_keep_one,
+            audit_records_every_change);
     };
     (@each $make:path; $($name:ident),+) => {
         $(
@@ -31,6 +32,10 @@ macro_rules! story_tests {
             }
         )+
     };
+}
+
+fn sys() -> AuditContext {
+    AuditContext::system()
 }
 
 fn ip(s: &str) -> IpAddr {
@@ -106,13 +111,13 @@ fn assert_conflict<T: std::fmt::Debug>(r: Result<T, StoreError>, needle: &str) -
 }
 
 pub async fn providers_crud(store: &dyn Store) {
-    let dmit = store.create_provider(&provider_draft("DMIT")).await.unwrap();
+    let dmit = store.create_provider(&provider_draft("DMIT"), &sys()).await.unwrap();
     assert_eq!(dmit.name, "DMIT");
     assert_eq!((dmit.vps_count, dmit.active_vps_count), (0, 0));
     assert_eq!(store.get_provider(dmit.id).await.unwrap(), dmit);
-    assert_conflict(store.create_provider(&provider_draft("dmit")).await, "DMIT");
+    assert_conflict(store.create_provider(&provider_draft("dmit"), &sys()).await, "DMIT");
 
-    let rn = store.create_provider(&provider_draft("RackNerd")).await.unwrap();
+    let rn = store.create_provider(&provider_draft("RackNerd"), &sys()).await.unwrap();
     let page = store.list_providers(None, all()).await.unwrap();
     assert_eq!(page.total, 2);
     assert_eq!(page.data.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["DMIT", "RackNerd"]);
@@ -124,49 +129,49 @@ pub async fn providers_crud(store: &dyn Store) {
     let mut draft = provider_draft("RackNerd LLC");
     draft.notes = Some("cheap".into());
     draft.rating = None;
-    let updated = store.update_provider(rn.id, &draft, rn.version).await.unwrap();
+    let updated = store.update_provider(rn.id, &draft, rn.version, &sys()).await.unwrap();
     assert_eq!(
         (updated.name.as_str(), updated.notes.as_deref(), updated.rating),
         ("RackNerd LLC", Some("cheap"), None)
     );
     assert!(updated.version > rn.version && updated.updated_at >= rn.updated_at);
-    assert!(matches!(store.update_provider(rn.id, &draft, rn.version).await, Err(StoreError::VersionMismatch)));
-    assert_conflict(store.update_provider(rn.id, &provider_draft("DMIT"), updated.version).await, "DMIT");
+    assert!(matches!(store.update_provider(rn.id, &draft, rn.version, &sys()).await, Err(StoreError::VersionMismatch)));
+    assert_conflict(store.update_provider(rn.id, &provider_draft("DMIT"), updated.version, &sys()).await, "DMIT");
     // Renaming to a different case of its own name is fine.
-    store.update_provider(dmit.id, &provider_draft("dmit"), dmit.version).await.unwrap();
+    store.update_provider(dmit.id, &provider_draft("dmit"), dmit.version, &sys()).await.unwrap();
 
-    store.delete_provider(rn.id).await.unwrap();
+    store.delete_provider(rn.id, &sys()).await.unwrap();
     assert!(matches!(store.get_provider(rn.id).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.delete_provider(rn.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.delete_provider(rn.id, &sys()).await, Err(StoreError::NotFound)));
     let missing = uuid::Uuid::now_v7();
-    assert!(matches!(store.update_provider(missing, &draft, 1).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.update_provider(missing, &draft, 1, &sys()).await, Err(StoreError::NotFound)));
 }
 
 pub async fn provider_delete_refused_while_referenced(store: &dyn Store) {
-    let p = store.create_provider(&provider_draft("P")).await.unwrap();
-    let a = store.create_vps(&vps_draft(&p, "a", &[]), Source::Manual).await.unwrap();
+    let p = store.create_provider(&provider_draft("P"), &sys()).await.unwrap();
+    let a = store.create_vps(&vps_draft(&p, "a", &[]), Source::Manual, &sys()).await.unwrap();
     let mut draft = vps_draft(&p, "b", &[]);
     draft.status = VpsStatus::Provisioning;
-    store.create_vps(&draft, Source::Manual).await.unwrap();
+    store.create_vps(&draft, Source::Manual, &sys()).await.unwrap();
     let counted = store.get_provider(p.id).await.unwrap();
     assert_eq!((counted.vps_count, counted.active_vps_count), (2, 1));
 
-    assert_conflict(store.delete_provider(p.id).await, "VPS");
-    store.retire_vps(a.id).await.unwrap();
+    assert_conflict(store.delete_provider(p.id, &sys()).await, "VPS");
+    store.retire_vps(a.id, &sys()).await.unwrap();
     let b =
         store.list_vps(&VpsFilter::default(), all(), VpsSort::Hostname, SortOrder::Asc).await.unwrap().data[1].clone();
-    store.trash_vps(b.id).await.unwrap();
+    store.trash_vps(b.id, &sys()).await.unwrap();
     let counted = store.get_provider(p.id).await.unwrap();
     assert_eq!((counted.vps_count, counted.active_vps_count), (0, 0));
     // Retired and trashed VPS still keep their provider.
-    assert_conflict(store.delete_provider(p.id).await, "VPS");
-    store.purge_vps(a.id).await.unwrap();
-    store.purge_vps(b.id).await.unwrap();
-    store.delete_provider(p.id).await.unwrap();
+    assert_conflict(store.delete_provider(p.id, &sys()).await, "VPS");
+    store.purge_vps(a.id, &sys()).await.unwrap();
+    store.purge_vps(b.id, &sys()).await.unwrap();
+    store.delete_provider(p.id, &sys()).await.unwrap();
 }
 
 pub async fn vps_round_trip(store: &dyn Store) {
-    let p = store.create_provider(&provider_draft("DMIT")).await.unwrap();
+    let p = store.create_provider(&provider_draft("DMIT"), &sys()).await.unwrap();
     let mut d = vps_draft(&p, "tokyo-1.example.com", &["103.1.2.3", "2001:db8::1"]);
     d.ip_addresses[0].label = Some(IpLabel::ChinaTelecom);
     d.alias = Some("Tokyo 1 — 東京".into());
@@ -192,7 +197,7 @@ pub async fn vps_round_trip(store: &dyn Store) {
     d.notes = Some("first of its kind".into());
 
     let before = Utc::now();
-    let v = store.create_vps(&d, Source::Import).await.unwrap();
+    let v = store.create_vps(&d, Source::Import, &sys()).await.unwrap();
     assert_eq!(v.id.get_version_num(), 7, "UUIDv7 keys");
     assert_eq!(v.provider_name, "DMIT");
     assert_eq!(v.monthly_cost, dec("9.99"));
@@ -205,7 +210,7 @@ pub async fn vps_round_trip(store: &dyn Store) {
 
     let mut bad = vps_draft(&p, "other", &[]);
     bad.provider_id = uuid::Uuid::now_v7();
-    match store.create_vps(&bad, Source::Manual).await {
+    match store.create_vps(&bad, Source::Manual, &sys()).await {
         Err(StoreError::Invalid(e)) => assert!(e.0.contains_key("provider_id")),
         other => panic!("expected invalid provider_id, got {other:?}"),
     }
@@ -213,83 +218,83 @@ pub async fn vps_round_trip(store: &dyn Store) {
 }
 
 pub async fn live_addresses_and_hostnames_are_unique(store: &dyn Store) {
-    let p = store.create_provider(&provider_draft("P")).await.unwrap();
-    let a = store.create_vps(&vps_draft(&p, "a", &["10.0.0.1", "2001:db8::1"]), Source::Manual).await.unwrap();
+    let p = store.create_provider(&provider_draft("P"), &sys()).await.unwrap();
+    let a = store.create_vps(&vps_draft(&p, "a", &["10.0.0.1", "2001:db8::1"]), Source::Manual, &sys()).await.unwrap();
     let c = assert_conflict(
-        store.create_vps(&vps_draft(&p, "b", &["10.0.0.2", "2001:db8::1"]), Source::Manual).await,
+        store.create_vps(&vps_draft(&p, "b", &["10.0.0.2", "2001:db8::1"]), Source::Manual, &sys()).await,
         "2001:db8::1",
     );
     assert_eq!(c.other_vps, Some((a.id, "a".into())));
-    let c = assert_conflict(store.create_vps(&vps_draft(&p, "a", &[]), Source::Manual).await, "a");
+    let c = assert_conflict(store.create_vps(&vps_draft(&p, "a", &[]), Source::Manual, &sys()).await, "a");
     assert_eq!(c.field.as_deref(), Some("hostname"));
     assert_eq!(c.other_vps.map(|o| o.0), Some(a.id));
 
-    let b = store.create_vps(&vps_draft(&p, "b", &["10.0.0.2"]), Source::Manual).await.unwrap();
+    let b = store.create_vps(&vps_draft(&p, "b", &["10.0.0.2"]), Source::Manual, &sys()).await.unwrap();
     let c = assert_conflict(
-        store.update_vps(b.id, &vps_draft(&p, "b", &["10.0.0.2", "10.0.0.1"]), b.version).await,
+        store.update_vps(b.id, &vps_draft(&p, "b", &["10.0.0.2", "10.0.0.1"]), b.version, &sys()).await,
         "10.0.0.1",
     );
     assert_eq!(c.other_vps.map(|o| o.1), Some("a".into()));
     // A VPS may keep its own addresses when updated.
-    store.update_vps(a.id, &vps_draft(&p, "a", &["2001:db8::1", "10.0.0.1"]), a.version).await.unwrap();
+    store.update_vps(a.id, &vps_draft(&p, "a", &["2001:db8::1", "10.0.0.1"]), a.version, &sys()).await.unwrap();
     assert_eq!(hostnames(store, VpsFilter::default()).await, ["a", "b"], "nothing half-written");
     assert_eq!(store.get_vps(b.id).await.unwrap().ip_addresses.len(), 1);
 }
 
 pub async fn retire_frees_and_is_idempotent(store: &dyn Store) {
-    let p = store.create_provider(&provider_draft("P")).await.unwrap();
-    let a = store.create_vps(&vps_draft(&p, "a", &["10.0.0.1"]), Source::Manual).await.unwrap();
-    let r = store.retire_vps(a.id).await.unwrap();
+    let p = store.create_provider(&provider_draft("P"), &sys()).await.unwrap();
+    let a = store.create_vps(&vps_draft(&p, "a", &["10.0.0.1"]), Source::Manual, &sys()).await.unwrap();
+    let r = store.retire_vps(a.id, &sys()).await.unwrap();
     assert_eq!(r.status, VpsStatus::Retired);
     let at = r.retired_at.expect("retired_at set");
-    let again = store.retire_vps(a.id).await.unwrap();
+    let again = store.retire_vps(a.id, &sys()).await.unwrap();
     assert_eq!(again.retired_at, Some(at), "retiring twice changes nothing");
     assert_eq!(again.ip_addresses, r.ip_addresses, "a retired VPS keeps its addresses");
 
     // Its host name and address are free for a new VPS.
-    let a2 = store.create_vps(&vps_draft(&p, "a", &["10.0.0.1"]), Source::Manual).await.unwrap();
+    let a2 = store.create_vps(&vps_draft(&p, "a", &["10.0.0.1"]), Source::Manual, &sys()).await.unwrap();
     // Bringing the old one back to life now collides.
     let revive = vps_draft(&p, "a-old", &["10.0.0.1"]);
-    let c = assert_conflict(store.update_vps(a.id, &revive, again.version).await, "10.0.0.1");
+    let c = assert_conflict(store.update_vps(a.id, &revive, again.version, &sys()).await, "10.0.0.1");
     assert_eq!(c.other_vps.map(|o| o.0), Some(a2.id));
-    let revived = store.update_vps(a.id, &vps_draft(&p, "a-old", &["10.0.0.9"]), again.version).await.unwrap();
+    let revived = store.update_vps(a.id, &vps_draft(&p, "a-old", &["10.0.0.9"]), again.version, &sys()).await.unwrap();
     assert_eq!((revived.status, revived.retired_at), (VpsStatus::Active, None));
-    assert!(matches!(store.retire_vps(uuid::Uuid::now_v7()).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.retire_vps(uuid::Uuid::now_v7(), &sys()).await, Err(StoreError::NotFound)));
 }
 
 pub async fn trash_restore_purge(store: &dyn Store) {
-    let p = store.create_provider(&provider_draft("P")).await.unwrap();
-    let a = store.create_vps(&vps_draft(&p, "a", &["10.0.0.1"]), Source::Manual).await.unwrap();
-    let t = store.trash_vps(a.id).await.unwrap();
+    let p = store.create_provider(&provider_draft("P"), &sys()).await.unwrap();
+    let a = store.create_vps(&vps_draft(&p, "a", &["10.0.0.1"]), Source::Manual, &sys()).await.unwrap();
+    let t = store.trash_vps(a.id, &sys()).await.unwrap();
     assert!(t.deleted_at.is_some());
-    assert_eq!(store.trash_vps(a.id).await.unwrap().deleted_at, t.deleted_at, "idempotent");
+    assert_eq!(store.trash_vps(a.id, &sys()).await.unwrap().deleted_at, t.deleted_at, "idempotent");
     assert!(hostnames(store, VpsFilter::default()).await.is_empty(), "the trash leaves lists");
     assert_eq!(hostnames(store, VpsFilter { deleted: true, ..Default::default() }).await, ["a"]);
     assert!(store.get_vps(a.id).await.unwrap().deleted_at.is_some(), "still readable");
-    assert_conflict(store.update_vps(a.id, &vps_draft(&p, "a", &[]), t.version).await, "trash");
-    assert_conflict(store.retire_vps(a.id).await, "trash");
+    assert_conflict(store.update_vps(a.id, &vps_draft(&p, "a", &[]), t.version, &sys()).await, "trash");
+    assert_conflict(store.retire_vps(a.id, &sys()).await, "trash");
 
     // Its address is free meanwhile, so restoring collides.
-    let b = store.create_vps(&vps_draft(&p, "b", &["10.0.0.1"]), Source::Manual).await.unwrap();
-    let c = assert_conflict(store.restore_vps(a.id).await, "10.0.0.1");
+    let b = store.create_vps(&vps_draft(&p, "b", &["10.0.0.1"]), Source::Manual, &sys()).await.unwrap();
+    let c = assert_conflict(store.restore_vps(a.id, &sys()).await, "10.0.0.1");
     assert_eq!(c.other_vps.map(|o| o.0), Some(b.id));
     assert!(store.get_vps(a.id).await.unwrap().deleted_at.is_some(), "restore changed nothing");
-    store.trash_vps(b.id).await.unwrap();
-    let restored = store.restore_vps(a.id).await.unwrap();
+    store.trash_vps(b.id, &sys()).await.unwrap();
+    let restored = store.restore_vps(a.id, &sys()).await.unwrap();
     assert_eq!(restored.deleted_at, None);
-    assert_eq!(store.restore_vps(a.id).await.unwrap().deleted_at, None, "idempotent");
+    assert_eq!(store.restore_vps(a.id, &sys()).await.unwrap().deleted_at, None, "idempotent");
     assert_eq!(hostnames(store, VpsFilter::default()).await, ["a"]);
 
-    store.purge_vps(b.id).await.unwrap();
+    store.purge_vps(b.id, &sys()).await.unwrap();
     assert!(matches!(store.get_vps(b.id).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.purge_vps(b.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.purge_vps(b.id, &sys()).await, Err(StoreError::NotFound)));
     assert!(store.vps_ip_history(b.id).await.is_err() || store.vps_ip_history(b.id).await.unwrap().is_empty());
 }
 
 pub async fn ip_history_follows_every_change(store: &dyn Store) {
-    let p = store.create_provider(&provider_draft("P")).await.unwrap();
-    let a = store.create_vps(&vps_draft(&p, "a", &["10.0.0.1", "10.0.0.2"]), Source::Manual).await.unwrap();
-    let a = store.update_vps(a.id, &vps_draft(&p, "a", &["10.0.0.2", "10.0.0.3"]), a.version).await.unwrap();
+    let p = store.create_provider(&provider_draft("P"), &sys()).await.unwrap();
+    let a = store.create_vps(&vps_draft(&p, "a", &["10.0.0.1", "10.0.0.2"]), Source::Manual, &sys()).await.unwrap();
+    let a = store.update_vps(a.id, &vps_draft(&p, "a", &["10.0.0.2", "10.0.0.3"]), a.version, &sys()).await.unwrap();
     let h = store.vps_ip_history(a.id).await.unwrap();
     let open: Vec<_> = h.iter().filter(|e| e.released_at.is_none()).map(|e| e.ip.to_string()).collect();
     let closed: Vec<_> = h.iter().filter(|e| e.released_at.is_some()).map(|e| e.ip.to_string()).collect();
@@ -297,8 +302,8 @@ pub async fn ip_history_follows_every_change(store: &dyn Store) {
     assert!(open.contains(&"10.0.0.2".into()) && open.contains(&"10.0.0.3".into()));
     assert_eq!(closed, ["10.0.0.1"]);
 
-    store.retire_vps(a.id).await.unwrap();
-    let b = store.create_vps(&vps_draft(&p, "b", &["10.0.0.2"]), Source::Manual).await.unwrap();
+    store.retire_vps(a.id, &sys()).await.unwrap();
+    let b = store.create_vps(&vps_draft(&p, "b", &["10.0.0.2"]), Source::Manual, &sys()).await.unwrap();
     let who = store.ip_history(ip("10.0.0.2")).await.unwrap();
     assert_eq!(who.len(), 2);
     assert_eq!((who[0].vps_id, who[0].hostname.as_str(), who[0].released_at), (b.id, "b", None));
@@ -306,29 +311,29 @@ pub async fn ip_history_follows_every_change(store: &dyn Store) {
     assert!(who[1].released_at.is_some() && who[1].released_at.unwrap() <= who[0].assigned_at);
     assert!(store.vps_ip_history(a.id).await.unwrap().iter().all(|e| e.released_at.is_some()));
 
-    store.trash_vps(b.id).await.unwrap();
+    store.trash_vps(b.id, &sys()).await.unwrap();
     assert!(store.ip_history(ip("10.0.0.2")).await.unwrap().iter().all(|e| e.released_at.is_some()));
-    store.restore_vps(b.id).await.unwrap();
+    store.restore_vps(b.id, &sys()).await.unwrap();
     assert_eq!(store.ip_history(ip("10.0.0.2")).await.unwrap().iter().filter(|e| e.released_at.is_none()).count(), 1);
     assert!(store.ip_history(ip("192.0.2.1")).await.unwrap().is_empty());
 }
 
 pub async fn update_checks_version(store: &dyn Store) {
-    let p = store.create_provider(&provider_draft("P")).await.unwrap();
-    let a = store.create_vps(&vps_draft(&p, "a", &[]), Source::Manual).await.unwrap();
+    let p = store.create_provider(&provider_draft("P"), &sys()).await.unwrap();
+    let a = store.create_vps(&vps_draft(&p, "a", &[]), Source::Manual, &sys()).await.unwrap();
     let mut d = vps_draft(&p, "a", &[]);
     d.notes = Some("one".into());
-    let one = store.update_vps(a.id, &d, a.version).await.unwrap();
+    let one = store.update_vps(a.id, &d, a.version, &sys()).await.unwrap();
     assert!(one.version > a.version);
     d.notes = Some("two".into());
-    assert!(matches!(store.update_vps(a.id, &d, a.version).await, Err(StoreError::VersionMismatch)));
+    assert!(matches!(store.update_vps(a.id, &d, a.version, &sys()).await, Err(StoreError::VersionMismatch)));
     assert_eq!(store.get_vps(a.id).await.unwrap().notes.as_deref(), Some("one"));
     assert_eq!(one.source, Source::Manual);
 }
 
 pub async fn list_filters_sort_and_paginate(store: &dyn Store) {
-    let p = store.create_provider(&provider_draft("P")).await.unwrap();
-    let q = store.create_provider(&provider_draft("Q")).await.unwrap();
+    let p = store.create_provider(&provider_draft("P"), &sys()).await.unwrap();
+    let q = store.create_provider(&provider_draft("Q"), &sys()).await.unwrap();
     let today = Utc::now().date_naive();
     let day = |n: i64| if n >= 0 { today + Days::new(n as u64) } else { today - Days::new((-n) as u64) };
 
@@ -353,7 +358,7 @@ pub async fn list_filters_sort_and_paginate(store: &dyn Store) {
     d.expire_date = Some(day(1));
     d.tags = vec!["iplc".into(), "cn".into()];
     for draft in [&a, &b, &c, &d] {
-        store.create_vps(draft, Source::Manual).await.unwrap();
+        store.create_vps(draft, Source::Manual, &sys()).await.unwrap();
     }
     let delta = store
         .list_vps(
@@ -366,7 +371,7 @@ pub async fn list_filters_sort_and_paginate(store: &dyn Store) {
         .unwrap()
         .data[0]
         .clone();
-    store.retire_vps(delta.id).await.unwrap();
+    store.retire_vps(delta.id, &sys()).await.unwrap();
 
     let f = VpsFilter::default;
     assert_eq!(hostnames(store, f()).await, ["alpha", "bravo", "charlie", "delta"]);
@@ -436,8 +441,8 @@ pub async fn list_filters_sort_and_paginate(store: &dyn Store) {
 
 pub async fn stats_add_up(store: &dyn Store) {
     let today = Utc::now().date_naive();
-    let p = store.create_provider(&provider_draft("P")).await.unwrap();
-    let q = store.create_provider(&provider_draft("Q")).await.unwrap();
+    let p = store.create_provider(&provider_draft("P"), &sys()).await.unwrap();
+    let q = store.create_provider(&provider_draft("Q"), &sys()).await.unwrap();
     let mut a = vps_draft(&p, "a", &[]);
     a.price = Some(dec("10"));
     a.expire_date = Some(today + Days::new(5));
@@ -455,7 +460,7 @@ pub async fn stats_add_up(store: &dyn Store) {
     d.price = Some(dec("99"));
     d.expire_date = Some(today);
     for draft in [&a, &b, &c, &d] {
-        store.create_vps(draft, Source::Manual).await.unwrap();
+        store.create_vps(draft, Source::Manual, &sys()).await.unwrap();
     }
     let d_id = store
         .list_vps(
@@ -473,7 +478,7 @@ pub async fn stats_add_up(store: &dyn Store) {
         .unwrap()
         .data[0]
         .id;
-    store.retire_vps(d_id).await.unwrap();
+    store.retire_vps(d_id, &sys()).await.unwrap();
 
     let s = store.stats(today).await.unwrap();
     assert_eq!((s.total_vps, s.retired_vps, s.total_providers), (3, 1, 2));
@@ -496,11 +501,89 @@ pub async fn stats_add_up(store: &dyn Store) {
 }
 
 pub async fn concurrent_creates_keep_one(store: &dyn Store) {
-    let p = store.create_provider(&provider_draft("P")).await.unwrap();
+    let p = store.create_provider(&provider_draft("P"), &sys()).await.unwrap();
     let drafts: Vec<_> = (0..8).map(|i| vps_draft(&p, &format!("racer-{i}"), &["198.51.100.7"])).collect();
-    let results = futures::future::join_all(drafts.iter().map(|d| store.create_vps(d, Source::Manual))).await;
+    let ctx = sys();
+    let results = futures::future::join_all(drafts.iter().map(|d| store.create_vps(d, Source::Manual, &ctx))).await;
     let ok = results.iter().filter(|r| r.is_ok()).count();
     assert_eq!(ok, 1, "exactly one VPS gets the address: {results:?}");
     assert!(results.iter().filter(|r| r.is_err()).all(|r| matches!(r, Err(StoreError::Conflict(_)))));
     assert_eq!(hostnames(store, VpsFilter::default()).await.len(), 1);
+}
+
+pub async fn audit_records_every_change(store: &dyn Store) {
+    use sigma_types::{ActorKind, AuditActor, AuditFilter};
+    let alice = AuditContext {
+        actor: AuditActor { kind: ActorKind::User, id: Some(uuid::Uuid::now_v7()), name: "alice@example.com".into() },
+        ip: Some(ip("192.0.2.10")),
+        request_id: Some("req-1".into()),
+    };
+    let p = store.create_provider(&provider_draft("P"), &alice).await.unwrap();
+    let p = store.update_provider(p.id, &provider_draft("P2"), p.version, &alice).await.unwrap();
+    let v = store.create_vps(&vps_draft(&p, "a", &["10.0.0.1"]), Source::Manual, &sys()).await.unwrap();
+    let mut d = vps_draft(&p, "a", &["10.0.0.2"]);
+    d.notes = Some("changed".into());
+    store.update_vps(v.id, &d, v.version, &sys()).await.unwrap();
+    store.retire_vps(v.id, &sys()).await.unwrap();
+    store.retire_vps(v.id, &sys()).await.unwrap(); // no change, no entry
+    store.trash_vps(v.id, &sys()).await.unwrap();
+    store.restore_vps(v.id, &sys()).await.unwrap();
+    // Failed changes leave no entry.
+    assert!(store.create_provider(&provider_draft("p2"), &alice).await.is_err());
+    assert!(store.update_vps(v.id, &d, 0, &sys()).await.is_err());
+    store.purge_vps(v.id, &sys()).await.unwrap();
+    store.delete_provider(p.id, &alice).await.unwrap();
+
+    let everything = store.list_audit(&AuditFilter::default(), all()).await.unwrap();
+    let actions: Vec<(String, String)> =
+        everything.data.iter().rev().map(|e| (e.resource_type.clone(), e.action.clone())).collect();
+    let expected = [
+        ("provider", "create"),
+        ("provider", "update"),
+        ("vps", "create"),
+        ("vps", "update"),
+        ("vps", "retire"),
+        ("vps", "delete"),
+        ("vps", "restore"),
+        ("vps", "purge"),
+        ("provider", "delete"),
+    ];
+    assert_eq!(actions, expected.map(|(a, b)| (a.to_string(), b.to_string())));
+    assert_eq!(everything.total, 9);
+
+    let newest = &everything.data[0];
+    assert_eq!((newest.actor.name.as_str(), newest.actor.kind), ("alice@example.com", ActorKind::User));
+    assert_eq!((newest.ip.as_deref(), newest.request_id.as_deref()), (Some("192.0.2.10"), Some("req-1")));
+    assert_eq!(newest.resource_id, Some(p.id));
+    assert_eq!(newest.before.as_ref().unwrap()["name"], "P2");
+    assert!(newest.after.is_none());
+    let update = &everything.data[5];
+    assert_eq!(update.action, "update");
+    assert_eq!(update.before.as_ref().unwrap()["ip_addresses"][0]["ip"], "10.0.0.1");
+    assert_eq!(update.after.as_ref().unwrap()["ip_addresses"][0]["ip"], "10.0.0.2");
+    assert_eq!(update.after.as_ref().unwrap()["notes"], "changed");
+
+    let by_alice = store
+        .list_audit(&AuditFilter { actor: Some("alice@example.com".into()), ..Default::default() }, all())
+        .await
+        .unwrap();
+    assert_eq!(by_alice.total, 3);
+    let vps_only = store
+        .list_audit(
+            &AuditFilter { resource_type: Some("vps".into()), action: Some("update".into()), ..Default::default() },
+            all(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(vps_only.total, 1);
+    let of_v = store.list_audit(&AuditFilter { resource_id: Some(v.id), ..Default::default() }, all()).await.unwrap();
+    assert_eq!(of_v.total, 6);
+    let future = store
+        .list_audit(&AuditFilter { from: Some(Utc::now() + chrono::Duration::hours(1)), ..Default::default() }, all())
+        .await
+        .unwrap();
+    assert_eq!(future.total, 0);
+    let paged = store.list_audit(&AuditFilter::default(), PageRequest { page: 2, per_page: 4 }).await.unwrap();
+    assert_eq!((paged.total, paged.data.len()), (9, 4));
+    assert_eq!(paged.data[0].id, everything.data[4].id);
 }

@@ -7,9 +7,12 @@ use utoipa::ToSchema;
 macro_rules! wire_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
+        // The wire names are the kebab-case variant names (`VpnExit` is
+        // `vpn-exit`); a test checks they equal the texts given here.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "kebab-case")]
         pub enum $name {
-            $(#[serde(rename = $text)] $variant),+
+            $($variant),+
         }
 
         impl $name {
@@ -168,6 +171,21 @@ mod tests {
         assert_eq!(BillingCycle::Quarterly.monthly_cost(p("10")).to_string(), "3.3333");
         assert_eq!(BillingCycle::OneTime.monthly_cost(p("50")), Decimal::ZERO);
         assert_eq!(BillingCycle::Monthly.monthly_cost(None), Decimal::ZERO);
+    }
+
+    #[test]
+    fn wire_names_match_the_declared_texts() {
+        fn check<T: serde::Serialize + std::fmt::Display + Copy>(all: &[T]) {
+            for v in all {
+                assert_eq!(serde_json::to_value(v).unwrap(), serde_json::Value::String(v.to_string()));
+            }
+        }
+        check(VpsStatus::ALL);
+        check(Purpose::ALL);
+        check(IpLabel::ALL);
+        check(BillingCycle::ALL);
+        check(Source::ALL);
+        check(Role::ALL);
     }
 
     #[test]

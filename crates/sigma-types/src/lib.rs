@@ -5,6 +5,7 @@
 //! become trusted values only through `validate`, which collects every field
 //! error at once so a form can show them all.
 
+mod audit;
 mod codes;
 mod enums;
 mod error;
@@ -16,6 +17,7 @@ mod stats;
 pub mod validate;
 mod vps;
 
+pub use audit::{ActorKind, AuditActor, AuditEntry, AuditFilter, AuditQuery};
 pub use enums::{BillingCycle, IpLabel, Purpose, Role, Source, VpsStatus};
 pub use error::{ErrorBody, ErrorDetail};
 pub use integrations::{

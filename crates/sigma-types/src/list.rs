@@ -26,7 +26,7 @@ impl PageRequest {
     pub const MAX_PER_PAGE: u32 = 500;
     pub const DEFAULT_PER_PAGE: u32 = 50;
 
-    fn parse(page: Option<u32>, per_page: Option<u32>, e: &mut FieldErrors) -> PageRequest {
+    pub(crate) fn parse(page: Option<u32>, per_page: Option<u32>, e: &mut FieldErrors) -> PageRequest {
         let page = page.unwrap_or(1);
         if page == 0 {
             e.add("page", "must be at least 1");
@@ -75,8 +75,10 @@ pub struct ProviderListQuery {
     /// Case-insensitive part of the name.
     pub q: Option<String>,
     /// Page number, from 1.
+    #[param(minimum = 1)]
     pub page: Option<u32>,
     /// Items per page, 1-500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub per_page: Option<u32>,
 }
 
@@ -115,8 +117,10 @@ pub struct VpsListQuery {
     /// `true` lists the trash instead of the live and retired VPS.
     pub deleted: Option<bool>,
     /// Page number, from 1.
+    #[param(minimum = 1)]
     pub page: Option<u32>,
     /// Items per page, 1-500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub per_page: Option<u32>,
     /// Default `created_at`.
     pub sort: Option<VpsSort>,

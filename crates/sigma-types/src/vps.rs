@@ -431,6 +431,7 @@ pub struct IpHistoryEntry {
 #[into_params(parameter_in = Query)]
 pub struct IpHistoryQuery {
     /// The address to look up.
+    #[param(required = true, min_length = 2)]
     pub ip: Option<String>,
 }
 

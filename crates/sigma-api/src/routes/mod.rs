@@ -1,5 +1,6 @@
 //! One module per resource; each exposes `router()`.
 
+pub mod audit;
 pub mod ip_history;
 pub mod providers;
 pub mod service;

@@ -39,11 +39,11 @@ async fn list_providers(
         (status = 409, description = "The name is taken", body = sigma_types::ErrorBody)))]
 async fn create_provider(
     State(state): State<AppState>,
-    _: Operator,
+    op: Operator,
     AppJson(body): AppJson<ProviderCreate>,
 ) -> ApiResult<impl IntoResponse> {
     let draft = body.validate().map_err(ApiError::validation)?;
-    let p = state.store.create_provider(&draft).await?;
+    let p = state.store.create_provider(&draft, &op.audit).await?;
     let location = format!("/api/providers/{}", p.id);
     Ok((StatusCode::CREATED, etag_header(p.version), [(header::LOCATION, location)], Json(p)))
 }
@@ -68,7 +68,7 @@ async fn get_provider(State(state): State<AppState>, Id(id): Id) -> ApiResult<im
         (status = 412, description = "If-Match is stale", body = sigma_types::ErrorBody)))]
 async fn patch_provider(
     State(state): State<AppState>,
-    _: Operator,
+    op: Operator,
     Id(id): Id,
     if_match: IfMatch,
     AppJson(patch): AppJson<ProviderPatch>,
@@ -84,7 +84,8 @@ async fn patch_provider(
         |p| patch.clone().apply(ProviderCreate::from(p)).validate().map_err(ApiError::validation),
         |draft, version| {
             let store = store.clone();
-            async move { store.update_provider(id, &draft, version).await }
+            let by = op.audit.clone();
+            async move { store.update_provider(id, &draft, version, &by).await }
         },
     )
     .await
@@ -116,8 +117,8 @@ async fn put_provider(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such provider", body = sigma_types::ErrorBody),
         (status = 409, description = "VPS still refer to it", body = sigma_types::ErrorBody)))]
-async fn delete_provider(State(state): State<AppState>, _: Operator, Id(id): Id) -> ApiResult<StatusCode> {
-    state.store.delete_provider(id).await.map_err(not_found)?;
+async fn delete_provider(State(state): State<AppState>, op: Operator, Id(id): Id) -> ApiResult<StatusCode> {
+    state.store.delete_provider(id, &op.audit).await.map_err(not_found)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,5 +1,5 @@
 use super::{etag_header, update_with_retry};
-use crate::auth::{Actor, Operator};
+use crate::auth::Operator;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AppJson, AppQuery, Id, IfMatch};
 use crate::state::AppState;
@@ -41,11 +41,11 @@ async fn list_vps(
         (status = 409, description = "A live VPS holds the host name or an address", body = ErrorBody)))]
 async fn create_vps(
     State(state): State<AppState>,
-    _: Operator,
+    op: Operator,
     AppJson(body): AppJson<VpsCreate>,
 ) -> ApiResult<impl IntoResponse> {
     let draft = body.validate().map_err(ApiError::validation)?;
-    let v = state.store.create_vps(&draft, Source::Manual).await?;
+    let v = state.store.create_vps(&draft, Source::Manual, &op.audit).await?;
     let location = format!("/api/vps/{}", v.id);
     Ok((StatusCode::CREATED, etag_header(v.version), [(header::LOCATION, location)], Json(v)))
 }
@@ -70,7 +70,7 @@ async fn get_vps(State(state): State<AppState>, Id(id): Id) -> ApiResult<impl In
         (status = 412, description = "If-Match is stale", body = ErrorBody)))]
 async fn patch_vps(
     State(state): State<AppState>,
-    _: Operator,
+    op: Operator,
     Id(id): Id,
     if_match: IfMatch,
     AppJson(patch): AppJson<VpsPatch>,
@@ -86,7 +86,8 @@ async fn patch_vps(
         |v| patch.clone().apply(VpsCreate::from(v)).validate().map_err(ApiError::validation),
         |draft, version| {
             let store = store.clone();
-            async move { store.update_vps(id, &draft, version).await }
+            let by = op.audit.clone();
+            async move { store.update_vps(id, &draft, version, &by).await }
         },
     )
     .await
@@ -127,21 +128,17 @@ struct DeleteQuery {
         (status = 404, description = "No such VPS", body = ErrorBody)))]
 async fn delete_vps(
     State(state): State<AppState>,
-    Operator(actor): Operator,
+    op: Operator,
     Id(id): Id,
     AppQuery(query): AppQuery<DeleteQuery>,
 ) -> ApiResult<StatusCode> {
     if query.purge.unwrap_or(false) {
-        require_admin(&actor)?;
-        state.store.purge_vps(id).await.map_err(not_found)?;
+        op.actor.require(Role::Admin)?;
+        state.store.purge_vps(id, &op.audit).await.map_err(not_found)?;
     } else {
-        state.store.trash_vps(id).await.map_err(not_found)?;
+        state.store.trash_vps(id, &op.audit).await.map_err(not_found)?;
     }
     Ok(StatusCode::NO_CONTENT)
-}
-
-fn require_admin(actor: &Actor) -> ApiResult<()> {
-    actor.require(Role::Admin)
 }
 
 /// Retire a VPS: `status = retired`, `retired_at = now`; its host name and
@@ -151,8 +148,8 @@ fn require_admin(actor: &Actor) -> ApiResult<()> {
         (status = 200, description = "The retired VPS", body = Vps, headers(("ETag" = String))),
         (status = 404, description = "No such VPS", body = ErrorBody),
         (status = 409, description = "The VPS is in the trash", body = ErrorBody)))]
-async fn retire_vps(State(state): State<AppState>, _: Operator, Id(id): Id) -> ApiResult<impl IntoResponse> {
-    let v = state.store.retire_vps(id).await.map_err(not_found)?;
+async fn retire_vps(State(state): State<AppState>, op: Operator, Id(id): Id) -> ApiResult<impl IntoResponse> {
+    let v = state.store.retire_vps(id, &op.audit).await.map_err(not_found)?;
     Ok((etag_header(v.version), Json(v)))
 }
 
@@ -162,8 +159,8 @@ async fn retire_vps(State(state): State<AppState>, _: Operator, Id(id): Id) -> A
         (status = 200, description = "The restored VPS", body = Vps, headers(("ETag" = String))),
         (status = 404, description = "No such VPS", body = ErrorBody),
         (status = 409, description = "Its host name or an address was taken meanwhile", body = ErrorBody)))]
-async fn restore_vps(State(state): State<AppState>, _: Operator, Id(id): Id) -> ApiResult<impl IntoResponse> {
-    let v = state.store.restore_vps(id).await.map_err(not_found)?;
+async fn restore_vps(State(state): State<AppState>, op: Operator, Id(id): Id) -> ApiResult<impl IntoResponse> {
+    let v = state.store.restore_vps(id, &op.audit).await.map_err(not_found)?;
     Ok((etag_header(v.version), Json(v)))
 }
 

@@ -2,6 +2,7 @@
 
 mod common;
 
+mod audit;
 mod errors;
 mod openapi;
 mod providers;

@@ -24,6 +24,7 @@ const ROUTES: &[&str] = &[
     "GET /api/vps/{id}/ip-history",
     "GET /api/ip-history",
     "GET /api/stats",
+    "GET /api/audit-logs",
     "GET /healthz",
     "GET /healthz/live",
     "GET /healthz/ready",
