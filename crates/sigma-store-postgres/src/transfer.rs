@@ -1,12 +1,13 @@
 //! Bulk reads and imports.
 
+use crate::audit::record_summary;
 use crate::rows::{self, PROVIDER_SELECT, VPS_SELECT};
 use crate::vps::{self, LIVE, push_draft, push_filter};
 use crate::{PostgresStore, now};
 use async_trait::async_trait;
 use futures::TryStreamExt;
 use sigma_store::transfer::{self as plan, VpsImportContext};
-use sigma_store::{ImportOptions, ProviderImportRow, Result, StoreError, TransferStore, VpsImportRow};
+use sigma_store::{AuditContext, ImportOptions, ProviderImportRow, Result, StoreError, TransferStore, VpsImportRow};
 use sigma_types::{ImportReport, Provider, ProviderDraft, Source, Vps, VpsDraft, VpsFilter};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use std::collections::HashMap;
@@ -35,7 +36,12 @@ impl TransferStore for PostgresStore {
         rows.iter().map(rows::provider).collect()
     }
 
-    async fn import_vps(&self, rows: Vec<VpsImportRow>, options: ImportOptions) -> Result<ImportReport> {
+    async fn import_vps(
+        &self,
+        rows: Vec<VpsImportRow>,
+        options: ImportOptions,
+        by: &AuditContext,
+    ) -> Result<ImportReport> {
         let (hostnames, ips) = plan::mentioned(&rows);
         self.in_tx(async |tx| {
             let ctx = load_context(tx, &hostnames, &ips).await?;
@@ -50,12 +56,18 @@ impl TransferStore for PostgresStore {
             for (old, draft) in &plan.updates {
                 vps::update(tx, old.id, draft, old.version).await?;
             }
+            record_summary(tx, by, "import", "vps", plan::import_summary(&plan.report)).await?;
             Ok(plan.report)
         })
         .await
     }
 
-    async fn import_providers(&self, rows: Vec<ProviderImportRow>, options: ImportOptions) -> Result<ImportReport> {
+    async fn import_providers(
+        &self,
+        rows: Vec<ProviderImportRow>,
+        options: ImportOptions,
+        by: &AuditContext,
+    ) -> Result<ImportReport> {
         self.in_tx(async |tx| {
             // One import of providers at a time: names are matched, then written.
             sqlx::query("LOCK TABLE providers IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
@@ -87,6 +99,7 @@ impl TransferStore for PostgresStore {
                 .execute(&mut *tx)
                 .await?;
             }
+            record_summary(tx, by, "import", "provider", plan::import_summary(&plan.report)).await?;
             Ok(plan.report)
         })
         .await

@@ -1,11 +1,12 @@
 //! Bulk reads and imports.
 
+use crate::audit::record_summary;
 use crate::rows::{self, PROVIDER_SELECT, VPS_SELECT};
 use crate::vps::{self, LIVE, push_draft, push_filter};
 use crate::{SqliteStore, now, ts};
 use async_trait::async_trait;
 use sigma_store::transfer::{self as plan, VpsImportContext};
-use sigma_store::{ImportOptions, ProviderImportRow, Result, TransferStore, VpsImportRow};
+use sigma_store::{AuditContext, ImportOptions, ProviderImportRow, Result, TransferStore, VpsImportRow};
 use sigma_types::{ImportReport, Provider, ProviderDraft, Source, Vps, VpsDraft, VpsFilter};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use std::collections::HashMap;
@@ -31,7 +32,12 @@ impl TransferStore for SqliteStore {
         rows.iter().map(rows::provider).collect()
     }
 
-    async fn import_vps(&self, rows: Vec<VpsImportRow>, options: ImportOptions) -> Result<ImportReport> {
+    async fn import_vps(
+        &self,
+        rows: Vec<VpsImportRow>,
+        options: ImportOptions,
+        by: &AuditContext,
+    ) -> Result<ImportReport> {
         let (hostnames, ips) = plan::mentioned(&rows);
         let mut tx = self.write.begin().await?;
         let ctx = load_context(&mut tx, &hostnames, &ips).await?;
@@ -46,11 +52,17 @@ impl TransferStore for SqliteStore {
         for (old, draft) in &plan.updates {
             vps::update(&mut tx, old.id, draft, old.version).await?;
         }
+        record_summary(&mut tx, by, "import", "vps", plan::import_summary(&plan.report)).await?;
         tx.commit().await?;
         Ok(plan.report)
     }
 
-    async fn import_providers(&self, rows: Vec<ProviderImportRow>, options: ImportOptions) -> Result<ImportReport> {
+    async fn import_providers(
+        &self,
+        rows: Vec<ProviderImportRow>,
+        options: ImportOptions,
+        by: &AuditContext,
+    ) -> Result<ImportReport> {
         let mut tx = self.write.begin().await?;
         let stored = sqlx::query(&format!("{PROVIDER_SELECT} ORDER BY p.name_key")).fetch_all(&mut *tx).await?;
         let stored = stored.iter().map(rows::provider).collect::<Result<Vec<_>>>()?;
@@ -79,6 +91,7 @@ impl TransferStore for SqliteStore {
             .execute(&mut *tx)
             .await?;
         }
+        record_summary(&mut tx, by, "import", "provider", plan::import_summary(&plan.report)).await?;
         tx.commit().await?;
         Ok(plan.report)
     }

@@ -3,7 +3,7 @@
 //! each backend loads inside its transaction; the backends only read the
 //! context and write the plan.
 
-use crate::Result;
+use crate::{AuditContext, Result};
 use async_trait::async_trait;
 use sigma_types::{
     FieldErrors, ImportReport, ImportResult, ImportRow, Patch, Provider, ProviderCreate, ProviderDraft, ProviderPatch,
@@ -56,10 +56,21 @@ pub trait TransferStore: Send + Sync {
     /// Creates or updates (by host name among live VPS) every row, in one
     /// transaction. When any row fails, or in a dry run, nothing is stored;
     /// the report says what happened to each row either way.
-    async fn import_vps(&self, rows: Vec<VpsImportRow>, options: ImportOptions) -> Result<ImportReport>;
+    /// A stored import is audited as one `import` action with a summary.
+    async fn import_vps(
+        &self,
+        rows: Vec<VpsImportRow>,
+        options: ImportOptions,
+        by: &AuditContext,
+    ) -> Result<ImportReport>;
     /// Creates or updates (by name, ignoring case) every row, in one
     /// transaction, with the same all-or-nothing rule.
-    async fn import_providers(&self, rows: Vec<ProviderImportRow>, options: ImportOptions) -> Result<ImportReport>;
+    async fn import_providers(
+        &self,
+        rows: Vec<ProviderImportRow>,
+        options: ImportOptions,
+        by: &AuditContext,
+    ) -> Result<ImportReport>;
 }
 
 /// The host names and addresses an import mentions, so that a backend can
@@ -348,4 +359,15 @@ pub fn plan_providers(
         plan.report.push(row);
     }
     plan
+}
+
+/// What the audit log keeps of a stored import.
+pub fn import_summary(report: &ImportReport) -> serde_json::Value {
+    serde_json::json!({
+        "total": report.total,
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "providers_created": report.providers_created,
+    })
 }
