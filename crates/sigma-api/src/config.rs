@@ -21,6 +21,7 @@ const KNOWN_ENV: &[&str] = &[
     "SIGMA_LOG_FORMAT",
     "SIGMA_REQUEST_TIMEOUT",
     "SIGMA_BODY_LIMIT",
+    "SIGMA_IMPORT_BODY_LIMIT",
     "SIGMA_SHUTDOWN_TIMEOUT",
 ];
 
@@ -71,6 +72,9 @@ pub struct Settings {
     /// Largest accepted request body in bytes [default: 2097152].
     #[arg(long, env = "SIGMA_BODY_LIMIT", global = true, value_name = "BYTES")]
     pub body_limit: Option<usize>,
+    /// Largest accepted import file (`POST /api/*/import`) in bytes [default: 67108864].
+    #[arg(long, env = "SIGMA_IMPORT_BODY_LIMIT", global = true, value_name = "BYTES")]
+    pub import_body_limit: Option<usize>,
     /// Seconds to let in-flight requests finish on shutdown [default: 30].
     #[arg(long, env = "SIGMA_SHUTDOWN_TIMEOUT", global = true, value_name = "SECS")]
     pub shutdown_timeout: Option<u64>,
@@ -95,6 +99,7 @@ struct FileSettings {
     log_format: Option<LogFormat>,
     request_timeout: Option<u64>,
     body_limit: Option<usize>,
+    import_body_limit: Option<usize>,
     shutdown_timeout: Option<u64>,
 }
 
@@ -108,6 +113,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub request_timeout: Duration,
     pub body_limit: usize,
+    pub import_body_limit: usize,
     pub shutdown_timeout: Duration,
 }
 
@@ -145,6 +151,10 @@ impl Config {
         if body_limit < 1024 {
             bail!("the body limit must be at least 1024 bytes");
         }
+        let import_body_limit = settings.import_body_limit.or(file.import_body_limit).unwrap_or(64 * 1024 * 1024);
+        if import_body_limit < 1024 {
+            bail!("the import body limit must be at least 1024 bytes");
+        }
         Ok(Config {
             listen,
             database_url: database_url.into(),
@@ -153,6 +163,7 @@ impl Config {
             log_format: settings.log_format.or(file.log_format).unwrap_or_default(),
             request_timeout: Duration::from_secs(settings.request_timeout.or(file.request_timeout).unwrap_or(30)),
             body_limit,
+            import_body_limit,
             shutdown_timeout: Duration::from_secs(settings.shutdown_timeout.or(file.shutdown_timeout).unwrap_or(30)),
         })
     }
@@ -166,7 +177,7 @@ impl Config {
     /// Human-readable summary with secrets hidden.
     pub fn describe(&self) -> String {
         format!(
-            "listen = {}\ndatabase_url = {}\napi_key = {}\nlog = {}\nlog_format = {:?}\nrequest_timeout = {}s\nbody_limit = {} bytes\nshutdown_timeout = {}s",
+            "listen = {}\ndatabase_url = {}\napi_key = {}\nlog = {}\nlog_format = {:?}\nrequest_timeout = {}s\nbody_limit = {} bytes\nimport_body_limit = {} bytes\nshutdown_timeout = {}s",
             self.listen,
             redact_url(self.database_url.expose_secret()),
             if self.api_key.is_some() { "(set)" } else { "(none: the API is open)" },
@@ -174,6 +185,7 @@ impl Config {
             self.log_format,
             self.request_timeout.as_secs(),
             self.body_limit,
+            self.import_body_limit,
             self.shutdown_timeout.as_secs(),
         )
     }

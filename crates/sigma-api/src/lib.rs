@@ -45,7 +45,12 @@ pub async fn open_store(database_url: &str) -> Result<DynStore, StoreError> {
 /// The state the server runs with.
 pub fn state(store: DynStore, config: &Config) -> AppState {
     let metrics = Arc::new(Metrics::new(store.backend()));
-    AppState { store, auth: Arc::new(Auth::new(config.api_key.clone())), metrics }
+    AppState {
+        store,
+        auth: Arc::new(Auth::new(config.api_key.clone())),
+        metrics,
+        import_body_limit: config.import_body_limit,
+    }
 }
 
 /// The `/api` routes and the service routes, with the OpenAPI document
@@ -56,7 +61,10 @@ pub fn routes() -> (Router<AppState>, Router<AppState>, OpenApi) {
         .merge(routes::vps::router())
         .merge(routes::ip_history::router())
         .merge(routes::stats::router())
-        .merge(routes::audit::router());
+        .merge(routes::audit::router())
+        .merge(routes::prometheus::router())
+        .merge(routes::ansible::router())
+        .merge(routes::transfer::router());
     let (api, mut doc) = api.split_for_parts();
     let (service, service_doc) = routes::service::router().split_for_parts();
     doc.merge(service_doc);

@@ -9,4 +9,6 @@ pub struct AppState {
     pub store: DynStore,
     pub auth: Arc<Auth>,
     pub metrics: Arc<Metrics>,
+    /// Largest accepted import file, in bytes.
+    pub import_body_limit: usize,
 }

@@ -38,6 +38,36 @@ pub(crate) async fn record(tx: &mut PgConnection, by: &AuditContext, c: Change<'
     Ok(())
 }
 
+/// Records one action on many resources (an import), with a summary
+/// instead of a before and after of each.
+pub(crate) async fn record_summary(
+    tx: &mut PgConnection,
+    by: &AuditContext,
+    action: &str,
+    resource_type: &str,
+    summary: serde_json::Value,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (id, at, actor_kind, actor_id, actor_name, action, resource_type, resource_id, before, after, ip, request_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(now())
+    .bind(by.actor.kind.as_str())
+    .bind(by.actor.id)
+    .bind(&by.actor.name)
+    .bind(action)
+    .bind(resource_type)
+    .bind(None::<Uuid>)
+    .bind(None::<serde_json::Value>)
+    .bind(summary)
+    .bind(by.ip.map(|ip| ip.to_string()))
+    .bind(&by.request_id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
 /// Records a VPS change, unless nothing changed (an idempotent call).
 pub(crate) async fn vps_change(
     tx: &mut PgConnection,

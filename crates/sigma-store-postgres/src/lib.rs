@@ -5,6 +5,7 @@
 mod audit;
 mod rows;
 pub mod testing;
+mod transfer;
 mod vps;
 
 use async_trait::async_trait;

@@ -15,10 +15,10 @@ use std::net::IpAddr;
 use std::sync::LazyLock;
 use uuid::Uuid;
 
-const LIVE: &str = "v.status <> 'retired' AND v.deleted_at IS NULL";
+pub(crate) const LIVE: &str = "v.status <> 'retired' AND v.deleted_at IS NULL";
 
 /// The editable columns, in the order `bind_draft` binds them.
-const DRAFT_COLUMNS: &[&str] = &[
+pub(crate) const DRAFT_COLUMNS: &[&str] = &[
     "hostname",
     "alias",
     "provider_id",
@@ -108,6 +108,40 @@ fn bind_draft<'q>(q: Query<'q>, d: &'q VpsDraft) -> Query<'q> {
         .bind(&d.extra)
         .bind(&d.notes)
         .bind(search_text(d))
+}
+
+/// Binds the editable columns of one row of a multi-row insert, in the
+/// order of `DRAFT_COLUMNS` (as `bind_draft` does for one statement).
+pub(crate) fn push_draft(b: &mut sqlx::query_builder::Separated<'_, '_, Postgres, &'static str>, d: &VpsDraft) {
+    b.push_bind(d.hostname.clone())
+        .push_bind(d.alias.clone())
+        .push_bind(d.provider_id)
+        .push_bind(d.country.clone())
+        .push_bind(d.city.clone())
+        .push_bind(d.dc_name.clone())
+        .push_bind(Json(d.ip_addresses.clone()))
+        .push_bind(d.ssh_port)
+        .push_bind(d.ssh_user.clone())
+        .push_bind(d.status.as_str())
+        .push_bind(d.purpose.as_str())
+        .push_bind(d.vpn_protocol.clone())
+        .push_bind(d.tags.clone())
+        .push_bind(d.cpu_cores)
+        .push_bind(d.ram_mb)
+        .push_bind(d.disk_gb)
+        .push_bind(d.bandwidth_tb)
+        .push_bind(d.price)
+        .push_bind(d.currency.clone())
+        .push_bind(d.billing_cycle.as_str())
+        .push_bind(d.monthly_cost())
+        .push_bind(d.purchase_date)
+        .push_bind(d.expire_date)
+        .push_bind(d.auto_renew)
+        .push_bind(d.monitoring_enabled)
+        .push_bind(d.node_exporter_port)
+        .push_bind(d.extra.clone())
+        .push_bind(d.notes.clone())
+        .push_bind(search_text(d));
 }
 
 /// Fails unless the provider exists, and keeps it from being deleted until
@@ -356,7 +390,7 @@ pub(crate) async fn restore(tx: &mut PgConnection, id: Uuid) -> Result<Vps> {
     get_vps(&mut *tx, id).await
 }
 
-fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &VpsFilter) {
+pub(crate) fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &VpsFilter) {
     q.push(if f.deleted { " WHERE v.deleted_at IS NOT NULL" } else { " WHERE v.deleted_at IS NULL" });
     if !f.statuses.is_empty() {
         let statuses: Vec<String> = f.statuses.iter().map(|s| s.as_str().to_owned()).collect();

@@ -39,6 +39,36 @@ pub(crate) async fn record(tx: &mut SqliteConnection, by: &AuditContext, c: Chan
     Ok(())
 }
 
+/// Records one action on many resources (an import), with a summary
+/// instead of a before and after of each.
+pub(crate) async fn record_summary(
+    tx: &mut SqliteConnection,
+    by: &AuditContext,
+    action: &str,
+    resource_type: &str,
+    summary: serde_json::Value,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (id, at, actor_kind, actor_id, actor_name, action, resource_type, resource_id, before, after, ip, request_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(Uuid::now_v7().to_string())
+    .bind(ts(now()))
+    .bind(by.actor.kind.as_str())
+    .bind(by.actor.id.map(|u| u.to_string()))
+    .bind(&by.actor.name)
+    .bind(action)
+    .bind(resource_type)
+    .bind(None::<String>)
+    .bind(None::<String>)
+    .bind(summary.to_string())
+    .bind(by.ip.map(|ip| ip.to_string()))
+    .bind(&by.request_id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
 fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &AuditFilter) {
     q.push(" WHERE 1 = 1");
     if let Some(t) = &f.resource_type {

@@ -4,6 +4,7 @@
 
 mod audit;
 mod rows;
+mod transfer;
 mod vps;
 
 use async_trait::async_trait;

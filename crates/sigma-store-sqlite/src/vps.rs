@@ -13,10 +13,10 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use std::net::IpAddr;
 use uuid::Uuid;
 
-const LIVE: &str = "v.status <> 'retired' AND v.deleted_at IS NULL";
+pub(crate) const LIVE: &str = "v.status <> 'retired' AND v.deleted_at IS NULL";
 
 /// The editable columns, in the order `bind_draft` binds them.
-const DRAFT_COLUMNS: &[&str] = &[
+pub(crate) const DRAFT_COLUMNS: &[&str] = &[
     "hostname",
     "alias",
     "provider_id",
@@ -86,6 +86,40 @@ fn bind_draft<'q>(q: Query<'q>, d: &'q VpsDraft) -> Query<'q> {
         .bind(d.extra.to_string())
         .bind(&d.notes)
         .bind(search_text(d))
+}
+
+/// Binds the editable columns of one row of a multi-row insert, in the
+/// order of `DRAFT_COLUMNS` (as `bind_draft` does for one statement).
+pub(crate) fn push_draft(b: &mut sqlx::query_builder::Separated<'_, '_, Sqlite, &'static str>, d: &VpsDraft) {
+    b.push_bind(d.hostname.clone())
+        .push_bind(d.alias.clone())
+        .push_bind(d.provider_id.to_string())
+        .push_bind(d.country.clone())
+        .push_bind(d.city.clone())
+        .push_bind(d.dc_name.clone())
+        .push_bind(serde_json::to_string(&d.ip_addresses).unwrap_or_else(|_| "[]".into()))
+        .push_bind(d.ssh_port)
+        .push_bind(d.ssh_user.clone())
+        .push_bind(d.status.as_str())
+        .push_bind(d.purpose.as_str())
+        .push_bind(d.vpn_protocol.clone())
+        .push_bind(serde_json::to_string(&d.tags).unwrap_or_else(|_| "[]".into()))
+        .push_bind(d.cpu_cores)
+        .push_bind(d.ram_mb)
+        .push_bind(d.disk_gb)
+        .push_bind(d.bandwidth_tb.map(|v| v.to_string()))
+        .push_bind(d.price.map(|v| v.to_string()))
+        .push_bind(d.currency.clone())
+        .push_bind(d.billing_cycle.as_str())
+        .push_bind(cost_e4(d.monthly_cost()))
+        .push_bind(d.purchase_date.map(|v| v.to_string()))
+        .push_bind(d.expire_date.map(|v| v.to_string()))
+        .push_bind(d.auto_renew)
+        .push_bind(d.monitoring_enabled)
+        .push_bind(d.node_exporter_port)
+        .push_bind(d.extra.to_string())
+        .push_bind(d.notes.clone())
+        .push_bind(search_text(d));
 }
 
 async fn ensure_provider(tx: &mut SqliteConnection, id: Uuid) -> Result<()> {
@@ -324,7 +358,7 @@ pub(crate) async fn restore(tx: &mut SqliteConnection, id: Uuid) -> Result<Vps> 
     get_vps(&mut *tx, id).await
 }
 
-fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &VpsFilter) {
+pub(crate) fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &VpsFilter) {
     q.push(if f.deleted { " WHERE v.deleted_at IS NOT NULL" } else { " WHERE v.deleted_at IS NULL" });
     if !f.statuses.is_empty() {
         q.push(" AND v.status IN (");

@@ -4,8 +4,10 @@
 mod error;
 pub mod ip;
 pub mod stories;
+pub mod transfer;
 
 pub use error::{BoxError, Conflict, StoreError, unknown_provider};
+pub use transfer::{ImportOptions, ProviderImportRow, TransferStore, VpsImportRow};
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -53,7 +55,7 @@ pub struct PoolState {
 /// Everything Sigma keeps. Implementations must make each method one
 /// transaction: on any error nothing is changed.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: TransferStore + Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     /// Succeeds when the database answers a trivial query.

@@ -9,6 +9,7 @@ mod audit;
 mod codes;
 mod enums;
 mod error;
+mod integrations;
 mod list;
 mod patch;
 mod provider;
@@ -19,6 +20,10 @@ mod vps;
 pub use audit::{ActorKind, AuditActor, AuditEntry, AuditFilter, AuditQuery};
 pub use enums::{BillingCycle, IpLabel, Purpose, Role, Source, VpsStatus};
 pub use error::{ErrorBody, ErrorDetail};
+pub use integrations::{
+    ExportQuery, ImportQuery, ImportReport, ImportResult, ImportRow, Inventory, InventoryGroup, InventoryMeta,
+    InventoryQuery, TargetGroup, TargetJob, TargetsQuery, TransferFormat, VpsFilterQuery,
+};
 pub use list::{Page, PageRequest, ProviderListQuery, SortOrder, VpsFilter, VpsListQuery, VpsSort};
 pub use patch::Patch;
 pub use provider::{Provider, ProviderCreate, ProviderDraft, ProviderPatch};

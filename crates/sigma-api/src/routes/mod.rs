@@ -1,10 +1,13 @@
 //! One module per resource; each exposes `router()`.
 
+pub mod ansible;
 pub mod audit;
 pub mod ip_history;
+pub mod prometheus;
 pub mod providers;
 pub mod service;
 pub mod stats;
+pub mod transfer;
 pub mod vps;
 
 use crate::error::{ApiError, ApiResult};

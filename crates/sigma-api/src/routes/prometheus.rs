@@ -1,0 +1,86 @@
+//! Prometheus service discovery: the monitored fleet in the `file_sd` /
+//! `http_sd` format.
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::AppQuery;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use chrono::Utc;
+use sigma_types::{IpLabel, TargetGroup, TargetJob, TargetsQuery, Vps, VpsFilterQuery, VpsStatus};
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(targets))
+}
+
+/// Scrape targets for Prometheus `http_sd_configs` (or, written to a file,
+/// `file_sd_configs`): one entry per VPS in `provisioning`, `active` or
+/// `retiring` with monitoring enabled, at `node_exporter_port` of its first
+/// address (or the first address with `label`). The VPS filters narrow the
+/// list further, so that each regional Prometheus asks for its own region.
+/// VPS without a suitable address are left out.
+#[utoipa::path(get, path = "/api/prometheus/targets", tag = "integrations", params(VpsFilterQuery, TargetsQuery),
+    responses((status = 200, description = "Target groups, one per VPS", body = Vec<TargetGroup>)))]
+async fn targets(
+    State(state): State<AppState>,
+    AppQuery(filter): AppQuery<VpsFilterQuery>,
+    AppQuery(query): AppQuery<TargetsQuery>,
+) -> ApiResult<Json<Vec<TargetGroup>>> {
+    let mut filter = filter.validate(Utc::now().date_naive()).map_err(ApiError::validation)?;
+    if query.job.unwrap_or_default() == TargetJob::Agent {
+        // Agents do not exist yet: no agent serves /metrics.
+        return Ok(Json(Vec::new()));
+    }
+    // Filters narrow the monitored set; they never widen it.
+    filter.statuses = if filter.statuses.is_empty() {
+        VpsStatus::MONITORED.to_vec()
+    } else {
+        filter.statuses.iter().copied().filter(|s| VpsStatus::MONITORED.contains(s)).collect()
+    };
+    if filter.statuses.is_empty() || filter.monitoring_enabled == Some(false) {
+        return Ok(Json(Vec::new()));
+    }
+    filter.monitoring_enabled = Some(true);
+    let fleet = state.store.all_vps(&filter).await?;
+    Ok(Json(fleet.iter().filter_map(|v| target_group(v, query.label)).collect()))
+}
+
+/// `host:port` with an IPv6 host in brackets.
+pub fn socket(ip: IpAddr, port: i32) -> String {
+    match ip {
+        IpAddr::V4(v4) => format!("{v4}:{port}"),
+        IpAddr::V6(v6) => format!("[{v6}]:{port}"),
+    }
+}
+
+/// The target group of one VPS, or `None` when it has no suitable address.
+pub fn target_group(v: &Vps, label: Option<IpLabel>) -> Option<TargetGroup> {
+    let entry = match label {
+        Some(l) => v.ip_addresses.iter().find(|e| e.label == Some(l)),
+        None => v.ip_addresses.first(),
+    }?;
+    let mut labels = BTreeMap::new();
+    let mut put = |name: &str, value: Option<&str>| {
+        if let Some(value) = value.map(str::trim).filter(|s| !s.is_empty()) {
+            labels.insert(name.to_owned(), value.to_owned());
+        }
+    };
+    put("vps_id", Some(&v.id.to_string()));
+    put("instance_name", Some(&v.hostname));
+    put("alias", v.alias.as_deref());
+    put("provider", Some(&v.provider_name));
+    put("country", Some(&v.country));
+    put("city", v.city.as_deref());
+    put("dc", v.dc_name.as_deref());
+    put("status", Some(v.status.as_str()));
+    put("purpose", Some(v.purpose.as_str()));
+    put("vpn_protocol", v.vpn_protocol.as_deref());
+    let tags = (!v.tags.is_empty()).then(|| format!(",{},", v.tags.join(",")));
+    put("tags", tags.as_deref());
+    put("expire_date", v.expire_date.map(|d| d.to_string()).as_deref());
+    Some(TargetGroup { targets: vec![socket(entry.ip, v.node_exporter_port)], labels })
+}

@@ -1,0 +1,227 @@
+//! Bulk reads and imports.
+
+use crate::audit::record_summary;
+use crate::rows::{self, PROVIDER_SELECT, VPS_SELECT};
+use crate::vps::{self, LIVE, push_draft, push_filter};
+use crate::{PostgresStore, now};
+use async_trait::async_trait;
+use futures::TryStreamExt;
+use sigma_store::transfer::{self as plan, VpsImportContext};
+use sigma_store::{AuditContext, ImportOptions, ProviderImportRow, Result, StoreError, TransferStore, VpsImportRow};
+use sigma_types::{ImportReport, Provider, ProviderDraft, Source, Vps, VpsDraft, VpsFilter};
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use uuid::Uuid;
+
+/// PostgreSQL allows 65,535 parameters per statement; rows per multi-row insert.
+const VPS_BATCH: usize = 1000;
+
+#[async_trait]
+impl TransferStore for PostgresStore {
+    async fn all_vps(&self, filter: &VpsFilter) -> Result<Vec<Vps>> {
+        let mut q = QueryBuilder::<Postgres>::new(VPS_SELECT);
+        push_filter(&mut q, filter);
+        q.push(" ORDER BY v.hostname, v.id");
+        let mut out = Vec::new();
+        let mut rows = q.build().fetch(&self.pool);
+        while let Some(row) = rows.try_next().await? {
+            out.push(rows::vps(&row)?);
+        }
+        Ok(out)
+    }
+
+    async fn all_providers(&self) -> Result<Vec<Provider>> {
+        let rows = sqlx::query(&format!("{PROVIDER_SELECT} ORDER BY p.name_key")).fetch_all(&self.pool).await?;
+        rows.iter().map(rows::provider).collect()
+    }
+
+    async fn import_vps(
+        &self,
+        rows: Vec<VpsImportRow>,
+        options: ImportOptions,
+        by: &AuditContext,
+    ) -> Result<ImportReport> {
+        let (hostnames, ips) = plan::mentioned(&rows);
+        self.in_tx(async |tx| {
+            let ctx = load_context(tx, &hostnames, &ips).await?;
+            let plan = plan::plan_vps(rows, ctx, options);
+            if !plan.should_write(options) {
+                return Ok(plan.report);
+            }
+            for (id, p) in &plan.new_providers {
+                insert_provider(tx, *id, p).await?;
+            }
+            insert_many(tx, &plan.creates, Source::Import).await?;
+            for (old, draft) in &plan.updates {
+                vps::update(tx, old.id, draft, old.version).await?;
+            }
+            record_summary(tx, by, "import", "vps", plan::import_summary(&plan.report)).await?;
+            Ok(plan.report)
+        })
+        .await
+    }
+
+    async fn import_providers(
+        &self,
+        rows: Vec<ProviderImportRow>,
+        options: ImportOptions,
+        by: &AuditContext,
+    ) -> Result<ImportReport> {
+        self.in_tx(async |tx| {
+            // One import of providers at a time: names are matched, then written.
+            sqlx::query("LOCK TABLE providers IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
+            let stored = sqlx::query(&format!("{PROVIDER_SELECT} ORDER BY p.name_key")).fetch_all(&mut *tx).await?;
+            let stored = stored.iter().map(rows::provider).collect::<Result<Vec<_>>>()?;
+            let plan = plan::plan_providers(rows, stored, options);
+            if plan.report.failed > 0 || options.dry_run {
+                return Ok(plan.report);
+            }
+            for (id, p) in &plan.creates {
+                insert_provider(tx, *id, p).await?;
+            }
+            for (old, p) in &plan.updates {
+                sqlx::query(
+                    "UPDATE providers SET name = $1, name_key = $2, country = $3, website = $4, panel_url = $5,
+                     api_supported = $6, notes = $7, rating = $8, updated_at = $9, version = version + 1
+                     WHERE id = $10",
+                )
+                .bind(&p.name)
+                .bind(p.name.to_lowercase())
+                .bind(&p.country)
+                .bind(&p.website)
+                .bind(&p.panel_url)
+                .bind(p.api_supported)
+                .bind(&p.notes)
+                .bind(p.rating)
+                .bind(now())
+                .bind(old.id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            record_summary(tx, by, "import", "provider", plan::import_summary(&plan.report)).await?;
+            Ok(plan.report)
+        })
+        .await
+    }
+}
+
+async fn load_context(tx: &mut PgConnection, hostnames: &[String], ips: &[IpAddr]) -> Result<VpsImportContext> {
+    // Providers are locked against deletion while VPS are attached to them.
+    let providers: Vec<(Uuid, String)> =
+        sqlx::query_as("SELECT id, name FROM providers FOR KEY SHARE").fetch_all(&mut *tx).await?;
+    let live = sqlx::query(&format!("{VPS_SELECT} WHERE {LIVE} AND v.hostname = ANY ($1) FOR NO KEY UPDATE OF v"))
+        .bind(hostnames)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(rows::vps)
+        .collect::<Result<_>>()?;
+    let texts: Vec<String> = ips.iter().map(IpAddr::to_string).collect();
+    let held: Vec<(String, Uuid, String)> = sqlx::query_as(
+        "SELECT host(i.ip), v.id, v.hostname FROM vps_ip i JOIN vps v ON v.id = i.vps_id
+         WHERE i.live AND i.ip = ANY ($1::text[]::inet[])",
+    )
+    .bind(&texts)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut owners = HashMap::with_capacity(held.len());
+    for (ip, id, host) in held {
+        let ip: IpAddr = ip.parse().map_err(StoreError::other)?;
+        owners.insert(ip, (id, host));
+    }
+    Ok(VpsImportContext { providers, live, owners })
+}
+
+async fn insert_provider(tx: &mut PgConnection, id: Uuid, d: &ProviderDraft) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO providers (id, name, name_key, country, website, panel_url, api_supported, notes,
+         rating, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+    )
+    .bind(id)
+    .bind(&d.name)
+    .bind(d.name.to_lowercase())
+    .bind(&d.country)
+    .bind(&d.website)
+    .bind(&d.panel_url)
+    .bind(d.api_supported)
+    .bind(&d.notes)
+    .bind(d.rating)
+    .bind(now())
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Inserts new VPS in multi-row statements, and their addresses and
+/// address history each in one statement over arrays. The plan has
+/// checked names and addresses; the unique indexes still guard races.
+async fn insert_many(tx: &mut PgConnection, items: &[(Uuid, VpsDraft)], source: Source) -> Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let now = now();
+    for chunk in items.chunks(VPS_BATCH) {
+        let mut q = QueryBuilder::<Postgres>::new(format!(
+            "INSERT INTO vps ({}, id, source, created_at, updated_at, retired_at) ",
+            vps::DRAFT_COLUMNS.join(", ")
+        ));
+        q.push_values(chunk, |mut b, (id, d)| {
+            push_draft(&mut b, d);
+            b.push_bind(*id)
+                .push_bind(source.as_str())
+                .push_bind(now)
+                .push_bind(now)
+                .push_bind((!d.is_live()).then_some(now));
+        });
+        q.build().execute(&mut *tx).await?;
+    }
+    // Addresses in key order, so that concurrent writers wait rather than deadlock.
+    let mut addresses: Vec<([u8; 16], Uuid, IpAddr, bool)> = items
+        .iter()
+        .flat_map(|(id, d)| d.ip_addresses.iter().map(move |e| (sigma_store::ip::key(e.ip), *id, e.ip, d.is_live())))
+        .collect();
+    addresses.sort_unstable();
+    let mut keys = Vec::with_capacity(addresses.len());
+    let mut ids = Vec::with_capacity(addresses.len());
+    let mut ips = Vec::with_capacity(addresses.len());
+    let mut lives = Vec::with_capacity(addresses.len());
+    for (key, id, ip, live) in &addresses {
+        keys.push(key.to_vec());
+        ids.push(*id);
+        ips.push(ip.to_string());
+        lives.push(*live);
+    }
+    sqlx::query(
+        "INSERT INTO vps_ip (vps_id, ip, ip_key, live)
+         SELECT t.id, t.ip::inet, t.key, t.live FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::bool[]) AS t (id, ip, key, live)",
+    )
+    .bind(&ids)
+    .bind(&ips)
+    .bind(&keys)
+    .bind(&lives)
+    .execute(&mut *tx)
+    .await?;
+
+    let (mut h_ids, mut h_ips, mut h_vps, mut h_hosts) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (id, d) in items.iter().filter(|(_, d)| d.is_live()) {
+        for e in &d.ip_addresses {
+            h_ids.push(Uuid::now_v7());
+            h_ips.push(e.ip.to_string());
+            h_vps.push(*id);
+            h_hosts.push(d.hostname.clone());
+        }
+    }
+    sqlx::query(
+        "INSERT INTO ip_history (id, ip, vps_id, hostname, assigned_at)
+         SELECT t.id, t.ip::inet, t.vps, t.host, $5 FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[]) AS t (id, ip, vps, host)",
+    )
+    .bind(&h_ids)
+    .bind(&h_ips)
+    .bind(&h_vps)
+    .bind(&h_hosts)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
