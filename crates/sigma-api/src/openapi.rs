@@ -19,7 +19,7 @@ use utoipa::{Modify, OpenApi as _};
         (name = "audit", description = "Who changed what, when"),
         (name = "service", description = "Health and metrics, without credentials")
     ),
-    components(schemas(ErrorBody, sigma_types::SortOrder, sigma_types::VpsSort)),
+    components(schemas(ErrorBody, sigma_types::SortOrder, sigma_types::VpsSort, sigma_types::TargetJob, sigma_types::TransferFormat)),
     modifiers(&Shared)
 )]
 pub struct ApiDoc;
