@@ -381,15 +381,19 @@ pub(crate) fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &VpsFilter) {
         q.push(" AND v.id IN (SELECT vps_id FROM vps_tag WHERE tag = ").push_bind(t.clone()).push(")");
     }
     if let Some(text) = &f.q {
-        let pattern = sigma_store::like_pattern(text);
-        if f.deleted {
-            q.push(" AND v.search LIKE ").push_bind(pattern).push(" ESCAPE '\\'");
+        if trigram_searchable(text) {
+            // The trigram index answers any substring of three characters or more.
+            q.push(" AND v.id IN (SELECT vps_id FROM vps_search WHERE search GLOB ")
+                .push_bind(format!("*{text}*"))
+                .push(")");
+        } else if f.deleted {
+            q.push(" AND v.search LIKE ").push_bind(sigma_store::like_pattern(text)).push(" ESCAPE '\\'");
         } else {
-            // A substring search reads every search text; read them from the
-            // narrow index rather than the table. Left to itself, SQLite
-            // walks another index and visits each row (10x slower).
+            // Shorter texts read every search text; read them from the narrow
+            // index rather than the table. Left to itself, SQLite walks
+            // another index and visits each row (10x slower).
             q.push(" AND v.rowid IN (SELECT rowid FROM vps INDEXED BY vps_list_search WHERE deleted_at IS NULL AND search LIKE ")
-                .push_bind(pattern)
+                .push_bind(sigma_store::like_pattern(text))
                 .push(" ESCAPE '\\')");
         }
     }
@@ -407,6 +411,13 @@ pub(crate) fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &VpsFilter) {
     if let Some(m) = f.monitoring_enabled {
         q.push(" AND v.monitoring_enabled = ").push_bind(m);
     }
+}
+
+/// Whether the trigram index (`vps_search`) can answer `?q=text`: it needs
+/// three characters, and GLOB's wildcards would have to be escaped in a way
+/// that hides them from the index, so texts with them take the slow path.
+fn trigram_searchable(text: &str) -> bool {
+    text.chars().count() >= 3 && !text.contains(['*', '?', '['])
 }
 
 pub(crate) async fn list(
@@ -433,7 +444,11 @@ pub(crate) async fn list(
         SortOrder::Asc => "ASC",
         SortOrder::Desc => "DESC",
     };
-    q.push(format!(" ORDER BY {column} {dir} NULLS LAST, v.id {dir} LIMIT "))
+    // Only expire_date can be null. SQLite already sorts nulls last when
+    // descending; saying NULLS LAST elsewhere would stop it from reading a
+    // sorted page straight off an index.
+    let nulls = if sort == VpsSort::ExpireDate && order == SortOrder::Asc { " NULLS LAST" } else { "" };
+    q.push(format!(" ORDER BY {column} {dir}{nulls}, v.id {dir} LIMIT "))
         .push_bind(page.limit())
         .push(" OFFSET ")
         .push_bind(page.offset());
@@ -443,72 +458,60 @@ pub(crate) async fn list(
     Ok(Page { data, total, page: page.page, per_page: page.per_page })
 }
 
+/// Dashboard figures from the running tallies (migration 0003) and one range
+/// of the live expiry index.
 pub(crate) async fn stats(pool: &sqlx::SqlitePool, today: NaiveDate) -> Result<Stats> {
-    let live = LIVE;
     let in_days = |n: u64| (today + chrono::Days::new(n)).to_string();
-    let (by_status, by_country, by_purpose, by_provider, expiring, cost, providers) = futures_join(
-        sqlx::query_as::<_, (String, i64)>("SELECT status, COUNT(*) FROM vps v WHERE v.deleted_at IS NULL GROUP BY status")
+    let expiring_sql = format!(
+        "SELECT COALESCE(SUM(v.expire_date <= ?1), 0), COUNT(*) FROM vps v INDEXED BY vps_live_expire
+         WHERE {LIVE} AND v.expire_date <= ?2"
+    );
+    let (tallies, providers, expiring, total_providers) = tokio::try_join!(
+        sqlx::query_as::<_, (String, String, i64, i64)>("SELECT dim, key, n, cost_e4 FROM vps_tally WHERE n > 0")
             .fetch_all(pool),
-        sqlx::query_as::<_, (String, i64)>(&format!("SELECT country, COUNT(*) FROM vps v WHERE {live} GROUP BY country"))
-            .fetch_all(pool),
-        sqlx::query_as::<_, (String, i64)>(&format!("SELECT purpose, COUNT(*) FROM vps v WHERE {live} GROUP BY purpose"))
-            .fetch_all(pool),
-        sqlx::query_as::<_, (String, String, i64)>(&format!(
-            "SELECT p.id, p.name, c.n FROM (SELECT provider_id, COUNT(*) AS n FROM vps v WHERE {live} GROUP BY provider_id) c
-             JOIN providers p ON p.id = c.provider_id ORDER BY c.n DESC, p.name_key"
-        ))
+        sqlx::query_as::<_, (String, String, String)>(
+            "SELECT p.id, p.name, p.name_key FROM vps_tally t JOIN providers p ON p.id = t.key WHERE t.dim = 'provider' AND t.n > 0"
+        )
         .fetch_all(pool),
-        sqlx::query_as::<_, (i64, i64)>(&format!(
-            "SELECT COALESCE(SUM(v.expire_date <= ?1), 0), COUNT(*)
-             FROM vps v WHERE {live} AND v.expire_date <= ?2"
-        ))
+        sqlx::query_as::<_, (i64, i64)>(&expiring_sql)
         .bind(in_days(7))
         .bind(in_days(30))
         .fetch_one(pool),
-        sqlx::query_as::<_, (String, i64)>(&format!(
-            "SELECT currency, SUM(monthly_cost_e4) FROM vps v WHERE {live} GROUP BY currency ORDER BY currency"
-        ))
-        .fetch_all(pool),
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM providers").fetch_one(pool),
-    )
-    .await?;
-    let mut s = Stats {
-        total_providers: providers,
-        by_country: by_country.into_iter().collect(),
-        by_purpose: by_purpose.into_iter().collect(),
-        expiring_7d: expiring.0,
-        expiring_30d: expiring.1,
-        monthly_cost: cost
-            .into_iter()
-            .map(|(currency, e4)| CurrencyAmount { currency, amount: Decimal::new(e4, 4).normalize() })
-            .collect(),
-        ..Default::default()
-    };
+    )?;
+    let mut s = Stats { total_providers, expiring_7d: expiring.0, expiring_30d: expiring.1, ..Default::default() };
     for st in VpsStatus::ALL {
         s.by_status.insert(st.as_str().to_owned(), 0);
     }
-    for (st, n) in by_status {
-        s.by_status.insert(st, n);
+    let mut names: std::collections::HashMap<String, (String, String)> =
+        providers.into_iter().map(|(id, name, key)| (id, (name, key))).collect();
+    let mut by_provider = Vec::new();
+    for (dim, key, n, cost_e4) in tallies {
+        match dim.as_str() {
+            "status" => {
+                s.by_status.insert(key, n);
+            }
+            "country" => {
+                s.by_country.insert(key, n);
+            }
+            "purpose" => {
+                s.by_purpose.insert(key, n);
+            }
+            "provider" => {
+                let (provider_name, name_key) = names.remove(&key).unwrap_or_default();
+                by_provider.push((name_key, CountBy { provider_id: rows::uuid(&key)?, provider_name, count: n }));
+            }
+            "currency" => {
+                s.monthly_cost.push(CurrencyAmount { currency: key, amount: Decimal::new(cost_e4, 4).normalize() })
+            }
+            _ => {}
+        }
     }
+    // Most VPS first, then by name, as the PostgreSQL store orders them.
+    by_provider.sort_by(|(ka, a), (kb, b)| b.count.cmp(&a.count).then_with(|| ka.cmp(kb)));
+    s.by_provider = by_provider.into_iter().map(|(_, c)| c).collect();
+    s.monthly_cost.sort_by(|a, b| a.currency.cmp(&b.currency));
     s.retired_vps = s.by_status.get("retired").copied().unwrap_or(0);
     s.total_vps = s.by_status.values().sum::<i64>() - s.retired_vps;
-    s.by_provider = by_provider
-        .into_iter()
-        .map(|(id, name, count)| Ok(CountBy { provider_id: rows::uuid(&id)?, provider_name: name, count }))
-        .collect::<Result<_>>()?;
     Ok(s)
-}
-
-/// Runs the stats queries side by side on the reader pool.
-async fn futures_join<A, B, C, D, E, F, G>(
-    a: impl Future<Output = sqlx::Result<A>>,
-    b: impl Future<Output = sqlx::Result<B>>,
-    c: impl Future<Output = sqlx::Result<C>>,
-    d: impl Future<Output = sqlx::Result<D>>,
-    e: impl Future<Output = sqlx::Result<E>>,
-    f: impl Future<Output = sqlx::Result<F>>,
-    g: impl Future<Output = sqlx::Result<G>>,
-) -> Result<(A, B, C, D, E, F, G)> {
-    let (a, b, c, d, e, f, g) = tokio::join!(a, b, c, d, e, f, g);
-    Ok((a?, b?, c?, d?, e?, f?, g?))
 }

@@ -5,8 +5,8 @@ use crate::{AuditContext, Store, StoreError};
 use chrono::{Days, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sigma_types::{
-    BillingCycle, IpEntry, IpLabel, PageRequest, Provider, ProviderDraft, Purpose, SortOrder, Source, VpsDraft,
-    VpsFilter, VpsSort, VpsStatus,
+    BillingCycle, CountBy, CurrencyAmount, IpEntry, IpLabel, PageRequest, Provider, ProviderDraft, Purpose, SortOrder,
+    Source, Stats, VpsDraft, VpsFilter, VpsSort, VpsStatus,
 };
 use std::net::IpAddr;
 use std::str::FromStr;
@@ -21,7 +21,7 @@ macro_rules! story_tests {
             live_addresses_and_hostnames_are_unique, retire_frees_and_is_idempotent,
             trash_restore_purge, ip_history_follows_every_change, update_checks_version,
             list_filters_sort_and_paginate, stats_add_up, concurrent_creates_keep_one,
-            audit_records_every_change);
+            audit_records_every_change, stats_follow_every_change, search_follows_changes);
     };
     (@each $make:path; $($name:ident),+) => {
         $(
@@ -586,4 +586,122 @@ pub async fn audit_records_every_change(store: &dyn Store) {
     let paged = store.list_audit(&AuditFilter::default(), PageRequest { page: 2, per_page: 4 }).await.unwrap();
     assert_eq!((paged.total, paged.data.len()), (9, 4));
     assert_eq!(paged.data[0].id, everything.data[4].id);
+}
+
+/// The figures `stats` must give, counted from the list itself.
+async fn stats_by_listing(store: &dyn Store) -> Stats {
+    let mut s = Stats::default();
+    for st in VpsStatus::ALL {
+        s.by_status.insert(st.as_str().to_owned(), 0);
+    }
+    let mut cost: std::collections::BTreeMap<String, Decimal> = Default::default();
+    let mut providers: Vec<CountBy> = Vec::new();
+    for v in store.list_vps(&VpsFilter::default(), all(), VpsSort::Hostname, SortOrder::Asc).await.unwrap().data {
+        *s.by_status.entry(v.status.as_str().to_owned()).or_default() += 1;
+        if v.status == VpsStatus::Retired {
+            s.retired_vps += 1;
+            continue;
+        }
+        s.total_vps += 1;
+        *s.by_country.entry(v.country.clone()).or_default() += 1;
+        *s.by_purpose.entry(v.purpose.as_str().to_owned()).or_default() += 1;
+        *cost.entry(v.currency.clone()).or_default() += v.monthly_cost;
+        match providers.iter_mut().find(|c| c.provider_id == v.provider_id) {
+            Some(c) => c.count += 1,
+            None => providers.push(CountBy {
+                provider_id: v.provider_id,
+                provider_name: store.get_provider(v.provider_id).await.unwrap().name,
+                count: 1,
+            }),
+        }
+    }
+    providers.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.provider_name.cmp(&b.provider_name)));
+    s.by_provider = providers;
+    s.monthly_cost =
+        cost.into_iter().map(|(currency, amount)| CurrencyAmount { currency, amount: amount.normalize() }).collect();
+    s
+}
+
+/// Stats agree with the list after every kind of change: updates of each
+/// counted field, retire, trash, restore and purge.
+pub async fn stats_follow_every_change(store: &dyn Store) {
+    let today = Utc::now().date_naive();
+    let p = store.create_provider(&provider_draft("P"), &sys()).await.unwrap();
+    let q = store.create_provider(&provider_draft("Q"), &sys()).await.unwrap();
+    let check = |step: &'static str| async move {
+        let got = store.stats(today).await.unwrap();
+        let want = stats_by_listing(store).await;
+        assert_eq!(
+            (&got.by_status, &got.by_country, &got.by_purpose, &got.by_provider, &got.monthly_cost),
+            (&want.by_status, &want.by_country, &want.by_purpose, &want.by_provider, &want.monthly_cost),
+            "after {step}"
+        );
+        assert_eq!((got.total_vps, got.retired_vps), (want.total_vps, want.retired_vps), "after {step}");
+    };
+    let mut ids = Vec::new();
+    for (i, name) in ["a", "b", "c", "d", "e"].into_iter().enumerate() {
+        let mut d = vps_draft(if i % 2 == 0 { &p } else { &q }, name, &[]);
+        d.price = Some(dec("7.5") * Decimal::from(i as i64 + 1));
+        d.currency = if i == 4 { "EUR".into() } else { "USD".into() };
+        ids.push(store.create_vps(&d, Source::Manual, &sys()).await.unwrap());
+    }
+    check("creates").await;
+
+    let a = &ids[0];
+    let mut moved = vps_draft(&q, "a", &[]);
+    moved.country = "SG".into();
+    moved.purpose = Purpose::Monitor;
+    moved.currency = "EUR".into();
+    moved.price = Some(dec("1.25"));
+    moved.status = VpsStatus::Suspended;
+    store.update_vps(a.id, &moved, a.version, &sys()).await.unwrap();
+    check("an update of every counted field").await;
+
+    store.retire_vps(ids[1].id, &sys()).await.unwrap();
+    check("retire").await;
+    store.trash_vps(ids[2].id, &sys()).await.unwrap();
+    store.trash_vps(ids[1].id, &sys()).await.unwrap();
+    check("trash").await;
+    store.restore_vps(ids[2].id, &sys()).await.unwrap();
+    check("restore").await;
+    store.purge_vps(ids[1].id, &sys()).await.unwrap();
+    store.trash_vps(ids[3].id, &sys()).await.unwrap();
+    store.purge_vps(ids[3].id, &sys()).await.unwrap();
+    check("purge").await;
+    let s = store.stats(today).await.unwrap();
+    assert_eq!((s.total_vps, s.retired_vps), (3, 0));
+}
+
+/// `?q=` finds a VPS by what it is now, whatever the length of the text.
+pub async fn search_follows_changes(store: &dyn Store) {
+    let p = store.create_provider(&provider_draft("P"), &sys()).await.unwrap();
+    let mut d = vps_draft(&p, "tokyo-edge-1", &["198.51.100.7"]);
+    d.notes = Some("Rack 7, 東京".into());
+    let v = store.create_vps(&d, Source::Manual, &sys()).await.unwrap();
+    store.create_vps(&vps_draft(&p, "osaka-2", &["198.51.100.8"]), Source::Manual, &sys()).await.unwrap();
+    let find = |text: &str, deleted: bool| {
+        let filter = VpsFilter { q: Some(text.to_lowercase()), deleted, ..Default::default() };
+        async move { hostnames(store, filter).await }
+    };
+    assert_eq!(find("edge", false).await, ["tokyo-edge-1"]);
+    assert_eq!(find("EDGE", false).await, ["tokyo-edge-1"], "case does not matter");
+    assert_eq!(find("100.7", false).await, ["tokyo-edge-1"]);
+    assert_eq!(find("東京", false).await, ["tokyo-edge-1"], "two characters");
+    assert_eq!(find("k 7, 東", false).await, ["tokyo-edge-1"]);
+    assert_eq!(find("10", false).await, ["osaka-2", "tokyo-edge-1"]);
+    assert!(find("edge*", false).await.is_empty(), "wildcards are literal");
+    assert!(find("e?ge", false).await.is_empty(), "wildcards are literal");
+    assert!(find("[e]dge", false).await.is_empty(), "wildcards are literal");
+
+    d.hostname = "nagoya-9".into();
+    let v = store.update_vps(v.id, &d, v.version, &sys()).await.unwrap();
+    assert!(find("edge", false).await.is_empty(), "the old name is forgotten");
+    assert_eq!(find("nagoya", false).await, ["nagoya-9"]);
+
+    store.trash_vps(v.id, &sys()).await.unwrap();
+    assert!(find("nagoya", false).await.is_empty());
+    assert_eq!(find("nagoya", true).await, ["nagoya-9"], "the trash is searchable");
+    store.purge_vps(v.id, &sys()).await.unwrap();
+    assert!(find("nagoya", true).await.is_empty());
+    assert_eq!(find("osaka", false).await, ["osaka-2"]);
 }
