@@ -358,16 +358,21 @@ pub(crate) async fn restore(tx: &mut SqliteConnection, id: Uuid) -> Result<Vps> 
     get_vps(&mut *tx, id).await
 }
 
-pub(crate) fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &VpsFilter) {
-    q.push(if f.deleted { " WHERE v.deleted_at IS NOT NULL" } else { " WHERE v.deleted_at IS NULL" });
-    if !f.statuses.is_empty() {
-        q.push(" AND v.status IN (");
+/// ` AND {column} IN (...)`, unless `statuses` is empty (all of them).
+fn push_statuses(q: &mut QueryBuilder<'_, Sqlite>, column: &str, statuses: &[VpsStatus]) {
+    if !statuses.is_empty() {
+        q.push(format!(" AND {column} IN ("));
         let mut list = q.separated(", ");
-        for s in &f.statuses {
+        for s in statuses {
             list.push_bind(s.as_str());
         }
         q.push(")");
     }
+}
+
+pub(crate) fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &VpsFilter) {
+    q.push(if f.deleted { " WHERE v.deleted_at IS NOT NULL" } else { " WHERE v.deleted_at IS NULL" });
+    push_statuses(q, "v.status", &f.statuses);
     if let Some(c) = &f.country {
         q.push(" AND v.country = ").push_bind(c.clone());
     }
@@ -427,8 +432,15 @@ pub(crate) async fn list(
     sort: VpsSort,
     order: SortOrder,
 ) -> Result<Page<Vps>> {
-    let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM vps v");
-    push_filter(&mut count, f);
+    let mut count;
+    if *f == (VpsFilter { statuses: f.statuses.clone(), ..Default::default() }) {
+        // No filter but status (the UI's first page): the running tallies know the total.
+        count = QueryBuilder::<Sqlite>::new("SELECT COALESCE(SUM(n), 0) FROM vps_tally WHERE dim = 'status'");
+        push_statuses(&mut count, "key", &f.statuses);
+    } else {
+        count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM vps v");
+        push_filter(&mut count, f);
+    }
 
     let mut q = QueryBuilder::<Sqlite>::new(rows::VPS_SELECT);
     push_filter(&mut q, f);
