@@ -10,4 +10,5 @@ mod openapi;
 mod prometheus;
 mod providers;
 mod service;
+mod transfer;
 mod vps;
