@@ -7,4 +7,5 @@ mod errors;
 mod openapi;
 mod providers;
 mod service;
+mod ui;
 mod vps;
