@@ -4,11 +4,10 @@
 #   make web          install the UI's packages when needed and build web/dist
 #   make test-web     the UI's checks alone (lint, unit, API types, size, Rust UI tests, e2e)
 #   make gen-api      regenerate web/src/api/schema.d.ts from docs/openapi.json
-#   make screenshots  run the end-to-end test and refresh docs/screenshots/
+#   make screenshots  the UI's checks, with the end-to-end test writing docs/screenshots/
+#                     (install CJK and emoji fonts first, Debian: fonts-noto-cjk fonts-noto-color-emoji)
 
 NPM ?= npm
-WEB_TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
-
 .PHONY: web web-deps ui-if-missing test-web gen-api screenshots
 
 web-deps:
@@ -28,6 +27,5 @@ test-web:
 gen-api: web-deps
 	cd web && $(NPM) run gen:api
 
-screenshots: web
-	$(CARGO) build -p sigma-api --features ui
-	cd web && SIGMA_API_BIN=$(abspath $(WEB_TARGET_DIR))/debug/sigma-api SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(NPM) run e2e
+screenshots:
+	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots scripts/test-web.sh

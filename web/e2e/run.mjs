@@ -83,6 +83,17 @@ async function api(method, path, body) {
   return text ? JSON.parse(text) : null;
 }
 
+/** A screenshot of the whole page, taken with the window as tall as the
+ *  page so the sticky sidebar reaches the bottom, as it does on screen. */
+async function shoot(page, name) {
+  const viewport = page.viewportSize();
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  await page.setViewportSize({ width: viewport.width, height: Math.max(viewport.height, height) });
+  await page.waitForTimeout(200);
+  await page.screenshot({ path: join(shots, name) });
+  await page.setViewportSize(viewport);
+}
+
 function check(ok, message) {
   if (!ok) throw new Error(`check failed: ${message}`);
   console.log(`  ✓ ${message}`);
@@ -177,7 +188,7 @@ try {
   check(ipError.includes('tokyo-1'), `the address held by another VPS is refused on its field: "${ipError}"`);
   if (takeShots) {
     mkdirSync(shots, { recursive: true });
-    await page.screenshot({ path: join(shots, 'vps-form.png'), fullPage: true });
+    await shoot(page, 'vps-form.png');
   }
   await ip1.fill('103.1.9.9');
   await page.getByTestId('save-vps').click();
@@ -259,7 +270,7 @@ try {
         await page.goto(base + path, { waitUntil: 'networkidle' });
         if (name === 'dashboard') await page.getByTestId('dashboard-charts').locator('svg').first().waitFor();
         await page.waitForTimeout(400);
-        await page.screenshot({ path: join(shots, `${name}-${theme}.png`), fullPage: true });
+        await shoot(page, `${name}-${theme}.png`);
       }
     }
     await page.evaluate(() => {
@@ -269,7 +280,7 @@ try {
     await page.goto(base, { waitUntil: 'networkidle' });
     await page.getByTestId('dashboard-charts').locator('svg').first().waitFor();
     await page.waitForTimeout(400);
-    await page.screenshot({ path: join(shots, 'dashboard-zh.png'), fullPage: true });
+    await shoot(page, 'dashboard-zh.png');
 
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'en-US' });
     const p = await phone.newPage();
