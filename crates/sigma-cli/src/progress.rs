@@ -9,28 +9,26 @@ fn on_terminal() -> bool {
     std::io::stderr().is_terminal()
 }
 
-/// A spinner with a message, for work whose length is unknown.
-pub fn spinner(message: String) -> ProgressBar {
+/// A ticking line in `template`, or nothing off a terminal.
+fn ticking(template: &str, message: String) -> ProgressBar {
     if !on_terminal() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("a valid template"));
+    bar.set_style(ProgressStyle::with_template(template).expect("a valid template"));
     bar.set_message(message);
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
 }
 
+/// A spinner with a message, for work whose length is unknown.
+pub fn spinner(message: String) -> ProgressBar {
+    ticking("{spinner} {msg} {elapsed}", message)
+}
+
 /// A byte counter for a download, a bar once its size is known.
 pub fn download(message: String) -> ProgressBar {
-    if !on_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg} {bytes} {elapsed}").expect("a valid template"));
-    bar.set_message(message);
-    bar.enable_steady_tick(Duration::from_millis(120));
-    bar
+    ticking("{spinner} {msg} {bytes} {elapsed}", message)
 }
 
 /// Reports `received` of `expected` bytes on a `download` bar.

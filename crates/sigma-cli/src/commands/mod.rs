@@ -12,7 +12,7 @@ use crate::cli::{Command, PageArgs};
 use crate::error::{CliError, CliResult};
 use crate::output::Output;
 use sigma_client::Client;
-use sigma_types::{Page, PageRequest};
+use sigma_types::{Page, PageRequest, Patch};
 use std::future::Future;
 
 pub struct Ctx {
@@ -58,7 +58,13 @@ where
     Ok(all)
 }
 
-/// A usage error for two options that exclude each other.
-pub fn conflict(a: &str, b: &str) -> CliError {
-    CliError::usage(format!("--{a} and --{b} cannot be used together"))
+/// One field of an update: the value of `--FLAG`, `null` for `--clear FLAG`,
+/// else left out. Both at once is a usage error.
+pub fn field<T>(flag: &str, value: Option<T>, clear: &[String]) -> CliResult<Patch<T>> {
+    match (value, clear.iter().any(|c| c == flag)) {
+        (Some(_), true) => Err(CliError::usage(format!("--{flag} and --clear {flag} cannot be used together"))),
+        (Some(v), false) => Ok(Patch::Value(v)),
+        (None, true) => Ok(Patch::Null),
+        (None, false) => Ok(Patch::Missing),
+    }
 }

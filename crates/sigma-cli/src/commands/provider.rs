@@ -1,6 +1,6 @@
 //! `sigma provider ...`
 
-use super::{Ctx, collect, conflict, transfer};
+use super::{Ctx, collect, transfer};
 use crate::cli::{ProviderCommand, ProviderFields};
 use crate::error::{CliError, CliResult};
 use crate::output::{Cell, Column, col, opt, wide};
@@ -73,15 +73,7 @@ pub async fn run(command: ProviderCommand, ctx: &Ctx) -> CliResult<()> {
 }
 
 fn patch(name: Option<String>, f: ProviderFields, clear: &[String]) -> CliResult<ProviderPatch> {
-    fn set<T>(flag: &str, value: Option<T>, clear: &[String]) -> CliResult<Patch<T>> {
-        let cleared = clear.iter().any(|c| c == flag);
-        match (value, cleared) {
-            (Some(_), true) => Err(conflict(flag, &format!("clear {flag}"))),
-            (Some(v), false) => Ok(Patch::Value(v)),
-            (None, true) => Ok(Patch::Null),
-            (None, false) => Ok(Patch::Missing),
-        }
-    }
+    use super::field as set;
     Ok(ProviderPatch {
         name: name.map_or(Patch::Missing, Patch::Value),
         country: set("country", f.country, clear)?,

@@ -1,6 +1,6 @@
 //! `sigma vps ...` and `sigma ip-history`.
 
-use super::{Ctx, collect, conflict, provider, transfer};
+use super::{Ctx, collect, provider, transfer};
 use crate::cli::{SortField, VpsCommand, VpsFields, VpsFilterArgs};
 use crate::error::{CliError, CliResult};
 use crate::output::{Cell, Column, Tone, col, days_left, opt, today, wide};
@@ -326,14 +326,7 @@ async fn create_body(ctx: &Ctx, hostname: String, f: VpsFields) -> CliResult<Vps
 }
 
 async fn patch_body(ctx: &Ctx, hostname: Option<String>, f: VpsFields, clear: &[String]) -> CliResult<VpsPatch> {
-    fn set<T>(flag: &str, value: Option<T>, clear: &[String]) -> CliResult<Patch<T>> {
-        match (value, clear.iter().any(|c| c == flag)) {
-            (Some(_), true) => Err(conflict(flag, &format!("clear {flag}"))),
-            (Some(v), false) => Ok(Patch::Value(v)),
-            (None, true) => Ok(Patch::Null),
-            (None, false) => Ok(Patch::Missing),
-        }
-    }
+    use super::field as set;
     fn list<T>(flag: &str, values: Vec<T>, clear: &[String]) -> CliResult<Patch<Vec<T>>> {
         set(flag, (!values.is_empty()).then_some(values), clear).map(|p| match p {
             Patch::Null => Patch::Value(Vec::new()),

@@ -146,17 +146,15 @@ fn inventory_for_ansible(s: Server) {
     assert!(children.contains(&"status_active".into()) && children.contains(&"purpose_monitor".into()), "{seen}");
 }
 
-/// ansible-inventory from PATH or from the tools folder of scripts/tools.sh.
+/// ansible-inventory from PATH, else from the virtualenv of scripts/tools.sh.
 fn ansible_inventory() -> Option<PathBuf> {
-    let tools = std::env::var_os("HOME")
-        .map(|h| PathBuf::from(h).join(".cache/sigma/tools/venv/bin/ansible-inventory"))
-        .filter(|p| p.exists());
-    tools.or_else(|| {
-        std::env::var_os("PATH")?
-            .to_str()?
-            .split(':')
-            .map(|d| PathBuf::from(d).join("ansible-inventory"))
-            .find(|p| p.exists())
+    let on_path = std::env::var_os("PATH")
+        .and_then(|path| std::env::split_paths(&path).map(|d| d.join("ansible-inventory")).find(|p| p.exists()));
+    on_path.or_else(|| {
+        let tools = std::env::var_os("SIGMA_TOOLS_DIR")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/sigma/tools")))?;
+        Some(tools.join("venv/bin/ansible-inventory")).filter(|p| p.exists())
     })
 }
 
