@@ -4,6 +4,45 @@
  */
 
 export interface paths {
+    "/api/ansible/inventory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The fleet as an Ansible dynamic inventory: `_meta.hostvars` per host,
+         *     the group `all` with every other group as a child, and the groups
+         *     `status_*`, `purpose_*`, `country_*`, `provider_*` and `tag_*`. Retired
+         *     VPS are left out unless `status=retired` asks for them.
+         */
+        get: operations["inventory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit-logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every recorded change, newest first (admin only). */
+        get: operations["list_audit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/ip-history": {
         parameters: {
             query?: never;
@@ -13,6 +52,30 @@ export interface paths {
         };
         /** Which VPS held an address, and when; newest first. */
         get: operations["ip_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/prometheus/targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Scrape targets for Prometheus `http_sd_configs` (or, written to a file,
+         *     `file_sd_configs`): one entry per VPS in `provisioning`, `active` or
+         *     `retiring` with monitoring enabled, at `node_exporter_port` of its first
+         *     address (or the first address with `label`). The VPS filters narrow the
+         *     list further, so that each regional Prometheus asks for its own region.
+         *     VPS without a suitable address are left out.
+         */
+        get: operations["targets"];
         put?: never;
         post?: never;
         delete?: never;
@@ -33,6 +96,43 @@ export interface paths {
         put?: never;
         /** Create a provider. Names are unique, ignoring case. */
         post: operations["create_provider"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/providers/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export providers (`q`: part of the name), by name. */
+        get: operations["export_providers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/providers/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import providers from JSON (an array of provider objects) or CSV, matched
+         *     by name ignoring case; same rules as the VPS import.
+         */
+        post: operations["import_providers"];
         delete?: never;
         options?: never;
         head?: never;
@@ -91,6 +191,52 @@ export interface paths {
         put?: never;
         /** Create a VPS. */
         post: operations["create_vps"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/vps/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the VPS matching the filters (the trash excepted), by host name:
+         *     JSON as an array of VPS objects, CSV with one column per field.
+         */
+        get: operations["export_vps"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/vps/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import VPS from JSON (an array of VPS objects, as exported) or CSV (as
+         *     exported; any subset of the columns, `hostname` required). Rows are
+         *     matched by host name among live VPS: a match is updated (columns or
+         *     keys absent from the file keep their value, empty cells and `null`
+         *     clear), anything else is created. Providers are named by
+         *     `provider_name` (or `provider_id`). One transaction: when any row
+         *     fails, nothing is stored and the answer is 400 `import_failed` with
+         *     each failed row's number and field errors.
+         */
+        post: operations["import_vps"];
         delete?: never;
         options?: never;
         head?: never;
@@ -243,6 +389,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description What kind of caller made a change.
+         * @enum {string}
+         */
+        ActorKind: "user" | "api_key" | "agent" | "system" | "anonymous";
         AgentCounts: {
             /** Format: int64 */
             offline: number;
@@ -256,6 +407,38 @@ export interface components {
          * @enum {string}
          */
         AgentStatus: "pending" | "online" | "offline";
+        /** @description Who made a change. */
+        AuditActor: {
+            /**
+             * Format: uuid
+             * @description The user's, key's or agent's id.
+             */
+            id?: string | null;
+            kind: components["schemas"]["ActorKind"];
+            /** @description A name people recognise: an e-mail address, a key's name. */
+            name: string;
+        };
+        /** @description One recorded change. */
+        AuditEntry: {
+            /** @description `create`, `update`, `delete`, `retire`, `restore`, `purge`, `import`, `login`, ... */
+            action: string;
+            actor: components["schemas"]["AuditActor"];
+            /** @description The resource after the change (absent for deletions). */
+            after?: Record<string, never> | null;
+            /** Format: date-time */
+            at: string;
+            /** @description The resource before the change (absent for creations). */
+            before?: Record<string, never> | null;
+            /** Format: uuid */
+            id: string;
+            /** @description The address the request came from. */
+            ip?: string | null;
+            request_id?: string | null;
+            /** Format: uuid */
+            resource_id?: string | null;
+            /** @description `provider`, `vps`, `user`, `api_key`, `agent`, ... */
+            resource_type: string;
+        };
         /**
          * @description How often a VPS is paid for.
          * @enum {string}
@@ -306,6 +489,66 @@ export interface components {
             status: string;
             version: string;
         };
+        /**
+         * @description The answer of a successful import or dry run. When any row fails the
+         *     import answers 400 `import_failed` instead, with the failed rows in
+         *     `details.rows`, and stores nothing.
+         */
+        ImportReport: {
+            /** Format: int64 */
+            created: number;
+            dry_run: boolean;
+            /** Format: int64 */
+            failed: number;
+            /** @description Providers created on the fly (`create_providers=true`). */
+            providers_created: string[];
+            rows: components["schemas"]["ImportRow"][];
+            /** Format: int64 */
+            total: number;
+            /** Format: int64 */
+            unchanged: number;
+            /** Format: int64 */
+            updated: number;
+        };
+        /**
+         * @description What an import did (or, in a dry run, would do) with one row.
+         * @enum {string}
+         */
+        ImportResult: "created" | "updated" | "unchanged" | "failed";
+        /** @description One row of an import report. */
+        ImportRow: {
+            /** @description Field → what is wrong with it, for failed rows. */
+            errors?: {
+                [key: string]: string;
+            };
+            /**
+             * Format: uuid
+             * @description The record created or updated (absent in a dry run for new records).
+             */
+            id?: string | null;
+            /** @description Host name (VPS) or name (provider) the row is about, when readable. */
+            key?: string | null;
+            /**
+             * Format: int64
+             * @description Line of a CSV file where the record starts.
+             */
+            line?: number | null;
+            result: components["schemas"]["ImportResult"];
+            /**
+             * Format: int64
+             * @description 1 for the first record (the first line after a CSV header, the first array element).
+             */
+            row: number;
+        };
+        /** @description Ansible's dynamic-inventory JSON: `_meta.hostvars` and the groups. */
+        Inventory: Record<string, never> & {
+            _meta: components["schemas"]["InventoryMeta"];
+        };
+        /** @description `_meta` of the Ansible inventory. */
+        InventoryMeta: {
+            /** @description Host name → its variables. */
+            hostvars: Record<string, never>;
+        };
         /** @description One address of a VPS with the network it belongs to. */
         IpEntry: {
             /** @example 103.1.2.3 */
@@ -338,6 +581,38 @@ export interface components {
          * @enum {string}
          */
         IpLabel: "china-telecom" | "china-unicom" | "china-mobile" | "china-cernet" | "overseas" | "internal" | "anycast";
+        /** @description One page of a list. */
+        Page_AuditEntry: {
+            data: {
+                /** @description `create`, `update`, `delete`, `retire`, `restore`, `purge`, `import`, `login`, ... */
+                action: string;
+                actor: components["schemas"]["AuditActor"];
+                /** @description The resource after the change (absent for deletions). */
+                after?: Record<string, never> | null;
+                /** Format: date-time */
+                at: string;
+                /** @description The resource before the change (absent for creations). */
+                before?: Record<string, never> | null;
+                /** Format: uuid */
+                id: string;
+                /** @description The address the request came from. */
+                ip?: string | null;
+                request_id?: string | null;
+                /** Format: uuid */
+                resource_id?: string | null;
+                /** @description `provider`, `vps`, `user`, `api_key`, `agent`, ... */
+                resource_type: string;
+            }[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Items matching the query across all pages.
+             */
+            total: number;
+        };
         /** @description One page of a list. */
         Page_Provider: {
             data: {
@@ -581,6 +856,40 @@ export interface components {
              */
             total_vps: number;
         };
+        /**
+         * @description One entry of Prometheus' `file_sd` / `http_sd` format.
+         * @example {
+         *       "labels": {
+         *         "country": "JP",
+         *         "instance_name": "tokyo-1",
+         *         "provider": "DMIT",
+         *         "purpose": "vpn-exit",
+         *         "status": "active",
+         *         "tags": ",cn-optimized,iplc,"
+         *       },
+         *       "targets": [
+         *         "103.1.2.3:9100"
+         *       ]
+         *     }
+         */
+        TargetGroup: {
+            /** @description Label name to value; names match `[a-zA-Z_][a-zA-Z0-9_]*`, empty values are left out. */
+            labels: {
+                [key: string]: string;
+            };
+            /** @description `host:port`, IPv6 hosts in brackets. */
+            targets: string[];
+        };
+        /**
+         * @description Which endpoints Prometheus should scrape.
+         * @enum {string}
+         */
+        TargetJob: "node" | "agent";
+        /**
+         * @description File format of an import or export.
+         * @enum {string}
+         */
+        TransferFormat: "json" | "csv";
         /** @description A VPS as the API returns it. */
         Vps: {
             agent?: null | components["schemas"]["VpsAgent"];
@@ -858,11 +1167,223 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    ip_history: {
+    inventory: {
         parameters: {
             query?: {
-                /** @description The address to look up. */
+                /** @description Repeatable; a VPS matches any of the given statuses. */
+                status?: components["schemas"]["VpsStatus"][];
+                /** @description ISO 3166-1 alpha-2 code. */
+                country?: string;
+                provider_id?: string;
+                purpose?: components["schemas"]["Purpose"];
+                /** @description Repeatable; a VPS must carry every given tag. */
+                tag?: string[];
+                /** @description Case-insensitive search in host name, alias, IP addresses and notes. */
+                q?: string;
+                /** @description An address, or a network in CIDR notation such as `103.1.0.0/16`. */
                 ip?: string;
+                /** @description Live VPS whose `expire_date` is at most this many days away, overdue ones included. */
+                expiring_within_days?: number;
+                monitoring_enabled?: boolean;
+                /**
+                 * @description `ansible_host` is the first address with this label instead of the
+                 *     first address not labelled `internal`.
+                 */
+                label?: components["schemas"]["IpLabel"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The inventory */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "_meta": {
+                     *         "hostvars": {
+                     *           "tokyo-1": {
+                     *             "ansible_host": "103.1.2.3",
+                     *             "ansible_port": 22,
+                     *             "sigma_country": "JP"
+                     *           }
+                     *         }
+                     *       },
+                     *       "all": {
+                     *         "children": [
+                     *           "country_jp",
+                     *           "status_active"
+                     *         ]
+                     *       },
+                     *       "country_jp": {
+                     *         "hosts": [
+                     *           "tokyo-1"
+                     *         ]
+                     *       },
+                     *       "status_active": {
+                     *         "hosts": [
+                     *           "tokyo-1"
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Inventory"];
+                };
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_audit: {
+        parameters: {
+            query?: {
+                resource_type?: string;
+                resource_id?: string;
+                action?: string;
+                /** @description The actor's name or id. */
+                actor?: string;
+                /** @description Changes at or after this time (RFC 3339). */
+                from?: string;
+                /** @description Changes before this time (RFC 3339). */
+                to?: string;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1-500 (default 50). */
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of audit entries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AuditEntry"];
+                };
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ip_history: {
+        parameters: {
+            query: {
+                /** @description The address to look up. */
+                ip: string;
             };
             header?: never;
             path?: never;
@@ -880,6 +1401,100 @@ export interface operations {
                 };
             };
             /** @description Missing or invalid address */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    targets: {
+        parameters: {
+            query?: {
+                /** @description Repeatable; a VPS matches any of the given statuses. */
+                status?: components["schemas"]["VpsStatus"][];
+                /** @description ISO 3166-1 alpha-2 code. */
+                country?: string;
+                provider_id?: string;
+                purpose?: components["schemas"]["Purpose"];
+                /** @description Repeatable; a VPS must carry every given tag. */
+                tag?: string[];
+                /** @description Case-insensitive search in host name, alias, IP addresses and notes. */
+                q?: string;
+                /** @description An address, or a network in CIDR notation such as `103.1.0.0/16`. */
+                ip?: string;
+                /** @description Live VPS whose `expire_date` is at most this many days away, overdue ones included. */
+                expiring_within_days?: number;
+                monitoring_enabled?: boolean;
+                /** @description Scrape the first address with this label instead of the first address. */
+                label?: components["schemas"]["IpLabel"];
+                /** @description `node` (default) or `agent`. */
+                job?: components["schemas"]["TargetJob"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Target groups, one per VPS */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetGroup"][];
+                };
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1069,6 +1684,191 @@ export interface operations {
             };
             /** @description The name is taken */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_providers: {
+        parameters: {
+            query?: {
+                /** @description `json` (default) or `csv`. */
+                format?: components["schemas"]["TransferFormat"];
+                /** @description Case-insensitive part of the name. */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching provider */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Provider"][];
+                    "text/csv": string;
+                };
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import_providers: {
+        parameters: {
+            query?: {
+                /** @description `json` (default) or `csv`. */
+                format?: components["schemas"]["TransferFormat"];
+                /** @description Check every row and report what would happen, storing nothing. */
+                dry_run?: boolean;
+                /** @description Create providers named in rows that do not exist yet (VPS import only). */
+                create_providers?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The file */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProviderPatch"][];
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Every row was stored (or, in a dry run, would be) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReport"];
+                };
+            };
+            /** @description A row is invalid (`import_failed`, nothing stored), or the file cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1777,6 +2577,204 @@ export interface operations {
             };
             /** @description A live VPS holds the host name or an address */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_vps: {
+        parameters: {
+            query?: {
+                /** @description `json` (default) or `csv`. */
+                format?: components["schemas"]["TransferFormat"];
+                /** @description Repeatable; a VPS matches any of the given statuses. */
+                status?: components["schemas"]["VpsStatus"][];
+                /** @description ISO 3166-1 alpha-2 code. */
+                country?: string;
+                provider_id?: string;
+                purpose?: components["schemas"]["Purpose"];
+                /** @description Repeatable; a VPS must carry every given tag. */
+                tag?: string[];
+                /** @description Case-insensitive search in host name, alias, IP addresses and notes. */
+                q?: string;
+                /** @description An address, or a network in CIDR notation such as `103.1.0.0/16`. */
+                ip?: string;
+                /** @description Live VPS whose `expire_date` is at most this many days away, overdue ones included. */
+                expiring_within_days?: number;
+                monitoring_enabled?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching VPS */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Vps"][];
+                    "text/csv": string;
+                };
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import_vps: {
+        parameters: {
+            query?: {
+                /** @description `json` (default) or `csv`. */
+                format?: components["schemas"]["TransferFormat"];
+                /** @description Check every row and report what would happen, storing nothing. */
+                dry_run?: boolean;
+                /** @description Create providers named in rows that do not exist yet (VPS import only). */
+                create_providers?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The file */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VpsPatch"][];
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Every row was stored (or, in a dry run, would be) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReport"];
+                };
+            };
+            /** @description A row is invalid (`import_failed`, nothing stored), or the file cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -11,4 +11,5 @@ mod prometheus;
 mod providers;
 mod service;
 mod transfer;
+mod ui;
 mod vps;
