@@ -1,7 +1,7 @@
 use crate::common::{Server, assert_plain, both, fails, run};
 use serde_json::Value;
 
-both!(vps_lifecycle, vps_list_filters, stats_in_every_format);
+both!(vps_lifecycle, vps_list_filters, stats_in_every_format, colour_only_on_a_terminal);
 
 fn hostnames(list: &Value) -> Vec<&str> {
     let mut names: Vec<&str> = list.as_array().unwrap().iter().map(|v| v["hostname"].as_str().unwrap()).collect();
@@ -210,4 +210,36 @@ fn stats_in_every_format(s: Server) {
     assert!(csv.contains("monthly_cost,USD,30\n") && csv.contains("provider,DMIT,3\n"), "{csv}");
     let yaml: Value = serde_saphyr::from_str(&s.ok(&["stats", "-o", "yaml"])).unwrap();
     assert_eq!(yaml, stats);
+}
+
+/// On a terminal (a pseudo-terminal from script(1)) the status is coloured,
+/// unless NO_COLOR or --no-color says otherwise.
+fn colour_only_on_a_terminal(s: Server) {
+    if !std::path::Path::new("/usr/bin/script").exists() {
+        eprintln!("skipped: script(1) is not installed to give sigma a terminal");
+        return;
+    }
+    s.ok(&["provider", "create", "DMIT"]);
+    let fields = ["--provider", "DMIT", "--country", "JP", "--purpose", "monitor", "--status", "active"];
+    s.ok(&[&["vps", "create", "a-1"][..], &fields].concat());
+    let on_terminal = |extra: &str, no_color: bool| {
+        let mut cmd = std::process::Command::new("/usr/bin/script");
+        cmd.args(["-qec", &format!("{} vps list {extra}", crate::common::BIN), "/dev/null"])
+            .env("SIGMA_URL", &s.url)
+            .env("SIGMA_API_KEY", crate::common::KEY)
+            .env("SIGMA_CLI_CONFIG", s.path("cli.toml"))
+            .env("TERM", "xterm")
+            .env_remove("NO_COLOR");
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let coloured = on_terminal("", false);
+    assert!(coloured.contains("\x1b[32mactive\x1b[0m"), "{coloured:?}");
+    assert!(!on_terminal("", true).contains('\x1b'), "NO_COLOR is respected");
+    assert!(!on_terminal("--no-color", false).contains('\x1b'), "--no-color is respected");
+    assert!(!s.ok(&["vps", "list"]).contains('\x1b'), "no colour off a terminal");
 }
