@@ -5,8 +5,9 @@ use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sigma_types::{
-    ErrorBody, IpHistoryEntry, Page, Provider, ProviderCreate, ProviderListQuery, ProviderPatch, Stats, Vps, VpsCreate,
-    VpsListQuery, VpsPatch,
+    AuditEntry, AuditQuery, ErrorBody, ImportQuery, ImportReport, Inventory, InventoryQuery, IpHistoryEntry, Page,
+    Provider, ProviderCreate, ProviderListQuery, ProviderPatch, Stats, TargetGroup, TargetsQuery, TransferFormat, Vps,
+    VpsCreate, VpsFilterQuery, VpsListQuery, VpsPatch,
 };
 use uuid::Uuid;
 
@@ -33,6 +34,32 @@ impl ClientError {
 }
 
 pub type Result<T> = std::result::Result<T, ClientError>;
+
+/// The error of a failed answer: the API's error shape, else the raw text.
+fn error_of(status: StatusCode, bytes: &[u8]) -> ClientError {
+    match serde_json::from_slice::<ErrorBody>(bytes) {
+        Ok(body) => ClientError::Api { status, body },
+        Err(_) => ClientError::Decode { status, message: String::from_utf8_lossy(bytes).into_owned() },
+    }
+}
+
+/// A query struct that can be encoded on its own (object-safe `Serialize`).
+trait ErasedQuery {
+    fn encode(&self) -> Option<String>;
+}
+
+impl<T: Serialize> ErasedQuery for T {
+    fn encode(&self) -> Option<String> {
+        serde_html_form::to_string(self).ok()
+    }
+}
+
+fn content_type(format: TransferFormat) -> &'static str {
+    match format {
+        TransferFormat::Json => "application/json",
+        TransferFormat::Csv => "text/csv",
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -71,10 +98,7 @@ impl Client {
             let text: &[u8] = if status == StatusCode::NO_CONTENT || bytes.is_empty() { b"null" } else { &bytes };
             serde_json::from_slice(text).map_err(|e| ClientError::Decode { status, message: e.to_string() })
         } else {
-            match serde_json::from_slice::<ErrorBody>(&bytes) {
-                Ok(body) => Err(ClientError::Api { status, body }),
-                Err(_) => Err(ClientError::Decode { status, message: String::from_utf8_lossy(&bytes).into_owned() }),
-            }
+            Err(error_of(status, &bytes))
         }
     }
 
@@ -87,10 +111,32 @@ impl Client {
     }
 
     fn query(path: &str, query: &impl Serialize) -> String {
-        match serde_html_form::to_string(query) {
-            Ok(q) if !q.is_empty() => format!("{path}?{q}"),
-            _ => path.to_owned(),
+        Self::queries(path, &[&query])
+    }
+
+    /// `path` with the query strings of several query structs joined.
+    fn queries(path: &str, queries: &[&dyn ErasedQuery]) -> String {
+        let parts: Vec<String> = queries.iter().filter_map(|q| q.encode()).filter(|q| !q.is_empty()).collect();
+        if parts.is_empty() { path.to_owned() } else { format!("{path}?{}", parts.join("&")) }
+    }
+
+    /// Sends a request whose success body is a file, reporting progress as
+    /// `(bytes received, bytes expected if known)` after every chunk.
+    async fn download(&self, rb: RequestBuilder, mut progress: impl FnMut(u64, Option<u64>)) -> Result<Vec<u8>> {
+        let mut response = rb.send().await?;
+        let status = response.status();
+        if !status.is_success() {
+            let bytes = response.bytes().await?;
+            return Err(error_of(status, &bytes));
         }
+        let expected = response.content_length();
+        let mut body = Vec::with_capacity(expected.unwrap_or(0).min(64 << 20) as usize);
+        progress(0, expected);
+        while let Some(chunk) = response.chunk().await? {
+            body.extend_from_slice(&chunk);
+            progress(body.len() as u64, expected);
+        }
+        Ok(body)
     }
 
     pub async fn list_providers(&self, query: &ProviderListQuery) -> Result<Page<Provider>> {
@@ -157,5 +203,59 @@ impl Client {
 
     pub async fn stats(&self) -> Result<Stats> {
         self.get("/api/stats").await
+    }
+
+    /// Every VPS matching the filters, as a JSON or CSV file (`GET /api/vps/export`).
+    pub async fn export_vps(
+        &self,
+        filter: &VpsFilterQuery,
+        format: TransferFormat,
+        progress: impl FnMut(u64, Option<u64>),
+    ) -> Result<Vec<u8>> {
+        let format = sigma_types::ExportQuery { format: Some(format) };
+        let path = Self::queries("/api/vps/export", &[&format, filter]);
+        self.download(self.request(Method::GET, &path), progress).await
+    }
+
+    /// Providers whose name contains `q` (all without it), as a JSON or CSV file.
+    pub async fn export_providers(
+        &self,
+        q: Option<&str>,
+        format: TransferFormat,
+        progress: impl FnMut(u64, Option<u64>),
+    ) -> Result<Vec<u8>> {
+        let format = sigma_types::ExportQuery { format: Some(format) };
+        let filter = ProviderListQuery { q: q.map(str::to_owned), ..Default::default() };
+        let path = Self::queries("/api/providers/export", &[&format, &filter]);
+        self.download(self.request(Method::GET, &path), progress).await
+    }
+
+    /// Imports a JSON or CSV file of VPS (`query.format` says which; JSON when absent).
+    pub async fn import_vps(&self, file: Vec<u8>, query: &ImportQuery) -> Result<ImportReport> {
+        let format = query.format.unwrap_or_default();
+        let rb = self.request(Method::POST, &Self::query("/api/vps/import", query));
+        self.send(rb.header(reqwest::header::CONTENT_TYPE, content_type(format)).body(file)).await
+    }
+
+    /// Imports a JSON or CSV file of providers.
+    pub async fn import_providers(&self, file: Vec<u8>, query: &ImportQuery) -> Result<ImportReport> {
+        let format = query.format.unwrap_or_default();
+        let rb = self.request(Method::POST, &Self::query("/api/providers/import", query));
+        self.send(rb.header(reqwest::header::CONTENT_TYPE, content_type(format)).body(file)).await
+    }
+
+    /// Prometheus service-discovery groups (`GET /api/prometheus/targets`).
+    pub async fn targets(&self, filter: &VpsFilterQuery, query: &TargetsQuery) -> Result<Vec<TargetGroup>> {
+        self.get(&Self::queries("/api/prometheus/targets", &[filter, query])).await
+    }
+
+    /// The Ansible dynamic inventory (`GET /api/ansible/inventory`).
+    pub async fn inventory(&self, filter: &VpsFilterQuery, query: &InventoryQuery) -> Result<Inventory> {
+        self.get(&Self::queries("/api/ansible/inventory", &[filter, query])).await
+    }
+
+    /// One page of the audit log, newest first (admin).
+    pub async fn audit_logs(&self, query: &AuditQuery) -> Result<Page<AuditEntry>> {
+        self.get(&Self::query("/api/audit-logs", query)).await
     }
 }

@@ -49,18 +49,25 @@ pub struct ProviderCreate {
 #[serde(default)]
 pub struct ProviderPatch {
     #[schema(value_type = Option<String>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub name: Patch<String>,
     #[schema(value_type = Option<String>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub country: Patch<String>,
     #[schema(value_type = Option<String>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub website: Patch<String>,
     #[schema(value_type = Option<String>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub panel_url: Patch<String>,
     #[schema(value_type = Option<bool>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub api_supported: Patch<bool>,
     #[schema(value_type = Option<String>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub notes: Patch<String>,
     #[schema(value_type = Option<i32>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub rating: Patch<i32>,
 }
 

@@ -152,58 +152,85 @@ pub struct VpsCreate {
 #[serde(default)]
 pub struct VpsPatch {
     #[schema(value_type = Option<String>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub hostname: Patch<String>,
     #[schema(value_type = Option<String>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub alias: Patch<String>,
     #[schema(value_type = Option<Uuid>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub provider_id: Patch<Uuid>,
     #[schema(value_type = Option<String>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub country: Patch<String>,
     #[schema(value_type = Option<String>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub city: Patch<String>,
     #[schema(value_type = Option<String>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub dc_name: Patch<String>,
     #[schema(value_type = Option<Vec<IpEntryInput>>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub ip_addresses: Patch<Vec<IpEntryInput>>,
     #[schema(value_type = Option<i32>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub ssh_port: Patch<i32>,
     #[schema(value_type = Option<String>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub ssh_user: Patch<String>,
     #[schema(value_type = Option<VpsStatus>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub status: Patch<VpsStatus>,
     #[schema(value_type = Option<Purpose>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub purpose: Patch<Purpose>,
     #[schema(value_type = Option<String>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub vpn_protocol: Patch<String>,
     #[schema(value_type = Option<Vec<String>>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub tags: Patch<Vec<String>>,
     #[schema(value_type = Option<i32>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub cpu_cores: Patch<i32>,
     #[schema(value_type = Option<i32>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub ram_mb: Patch<i32>,
     #[schema(value_type = Option<i32>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub disk_gb: Patch<i32>,
     #[schema(value_type = Option<String>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub bandwidth_tb: Patch<Decimal>,
     #[schema(value_type = Option<String>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub price: Patch<Decimal>,
     #[schema(value_type = Option<String>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub currency: Patch<String>,
     #[schema(value_type = Option<BillingCycle>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub billing_cycle: Patch<BillingCycle>,
     #[schema(value_type = Option<NaiveDate>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub purchase_date: Patch<NaiveDate>,
     #[schema(value_type = Option<NaiveDate>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub expire_date: Patch<NaiveDate>,
     #[schema(value_type = Option<bool>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub auto_renew: Patch<bool>,
     #[schema(value_type = Option<bool>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub monitoring_enabled: Patch<bool>,
     #[schema(value_type = Option<i32>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub node_exporter_port: Patch<i32>,
     #[schema(value_type = Option<Object>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub extra: Patch<serde_json::Value>,
     #[schema(value_type = Option<String>)]
+    #[serde(skip_serializing_if = "Patch::is_missing")]
     pub notes: Patch<String>,
 }
 
@@ -481,6 +508,13 @@ mod tests {
         ] {
             assert!(e.contains_key(field), "{field} missing from {e:?}");
         }
+    }
+
+    #[test]
+    fn a_patch_sends_only_what_it_changes() {
+        let patch = VpsPatch { alias: Patch::Null, city: Patch::Value("Osaka".into()), ..Default::default() };
+        assert_eq!(serde_json::to_value(&patch).unwrap(), json!({"alias": null, "city": "Osaka"}));
+        assert_eq!(serde_json::to_value(VpsPatch::default()).unwrap(), json!({}));
     }
 
     #[test]
