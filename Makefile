@@ -7,13 +7,15 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 .PHONY: run build test lint fmt check-config help
 
 help:
-	@echo "make run     start the server on SQLite (./data/sigma.db) at http://127.0.0.1:3000"
+	@echo "make run     start the server on SQLite (./data/sigma.db) at http://127.0.0.1:3000, in development mode"
 	@echo "make test    run every test, on SQLite and PostgreSQL"
 	@echo "make lint    rustfmt and clippy, as CI runs them"
 	@echo "make bench   seed 100,000 VPS and measure the API on both backends"
 
+# Development mode: without SIGMA_JWT_SECRET, login tokens are signed with a
+# random secret made at start-up (they end at restart). Production sets the secret.
 run:
-	$(CARGO) run --release -p sigma-api --bin sigma-api -- serve
+	$(CARGO) run --release -p sigma-api --bin sigma-api -- serve --dev
 
 build:
 	$(CARGO) build --release -p sigma-api

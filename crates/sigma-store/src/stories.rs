@@ -1,6 +1,9 @@
 //! Backend-independent test stories. Each takes a fresh, empty store; the
 //! backends run every story through [`story_tests!`](crate::story_tests).
 
+mod auth;
+pub use auth::*;
+
 use crate::{AuditContext, Store, StoreError};
 use chrono::{Days, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -21,7 +24,9 @@ macro_rules! story_tests {
             live_addresses_and_hostnames_are_unique, retire_frees_and_is_idempotent,
             trash_restore_purge, ip_history_follows_every_change, update_checks_version,
             list_filters_sort_and_paginate, stats_add_up, concurrent_creates_keep_one,
-            audit_records_every_change, stats_follow_every_change, search_follows_changes);
+            audit_records_every_change, stats_follow_every_change, search_follows_changes,
+            users_crud_and_last_admin, failed_logins_lock_an_address, totp_steps_and_recovery_codes,
+            api_keys_lifecycle);
     };
     (@each $make:path; $($name:ident),+) => {
         $(

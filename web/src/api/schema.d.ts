@@ -4,6 +4,209 @@
  */
 
 export interface paths {
+    "/api/ansible/inventory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The fleet as an Ansible dynamic inventory: `_meta.hostvars` per host,
+         *     the group `all` with every other group as a child, and the groups
+         *     `status_*`, `purpose_*`, `country_*`, `provider_*` and `tag_*`. Retired
+         *     VPS are left out unless `status=retired` asks for them.
+         */
+        get: operations["inventory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the caller's keys; admins may ask for everyone's with `all=true`. */
+        get: operations["list_keys"];
+        put?: never;
+        /** Create a key. The answer holds the key itself, shown this once: keep it. */
+        post: operations["create_key"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a key: the caller's own, or anyone's for an admin. */
+        delete: operations["delete_key"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit-logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every recorded change, newest first (admin only). */
+        get: operations["list_audit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log in with e-mail address and password (and the TOTP code when the
+         *     user has enabled it). Repeated failures lock the address for a while,
+         *     whether or not a user has it.
+         */
+        post: operations["login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End every session of the user (all its login tokens stop working). */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who the credentials of this request belong to, and what they may do. */
+        get: operations["me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change one's own password; every session of the user ends, so log in again. */
+        post: operations["change_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/totp/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turn TOTP off, proving a current code or a recovery code. */
+        post: operations["totp_disable"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/totp/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn TOTP on by proving a current code; answers the one-time recovery
+         *     codes, shown this once.
+         */
+        post: operations["totp_enable"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/totp/setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start setting up TOTP: a new secret to add to an authenticator app.
+         *     Nothing changes at login until `POST /api/auth/totp/enable` proves it.
+         */
+        post: operations["totp_setup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/ip-history": {
         parameters: {
             query?: never;
@@ -13,6 +216,30 @@ export interface paths {
         };
         /** Which VPS held an address, and when; newest first. */
         get: operations["ip_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/prometheus/targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Scrape targets for Prometheus `http_sd_configs` (or, written to a file,
+         *     `file_sd_configs`): one entry per VPS in `provisioning`, `active` or
+         *     `retiring` with monitoring enabled, at `node_exporter_port` of its first
+         *     address (or the first address with `label`). The VPS filters narrow the
+         *     list further, so that each regional Prometheus asks for its own region.
+         *     VPS without a suitable address are left out.
+         */
+        get: operations["targets"];
         put?: never;
         post?: never;
         delete?: never;
@@ -33,6 +260,43 @@ export interface paths {
         put?: never;
         /** Create a provider. Names are unique, ignoring case. */
         post: operations["create_provider"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/providers/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export providers (`q`: part of the name), by name. */
+        get: operations["export_providers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/providers/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import providers from JSON (an array of provider objects) or CSV, matched
+         *     by name ignoring case; same rules as the VPS import.
+         */
+        post: operations["import_providers"];
         delete?: never;
         options?: never;
         head?: never;
@@ -79,6 +343,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List users, by e-mail address (admin). */
+        get: operations["list_users"];
+        put?: never;
+        /**
+         * Create a user (admin). On an open server the first user must be an
+         *     admin; once a user exists the API needs credentials.
+         */
+        post: operations["create_user"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a user (admin). */
+        get: operations["get_user"];
+        put?: never;
+        post?: never;
+        /** Delete a user and its API keys (admin); the last enabled admin stays. */
+        delete: operations["delete_user"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a user (admin): e-mail, role, disabled, password, or turn its
+         *     TOTP off. Disabling or a new password ends the user's sessions. The
+         *     last enabled admin cannot be disabled or demoted.
+         */
+        patch: operations["patch_user"];
+        trace?: never;
+    };
     "/api/vps": {
         parameters: {
             query?: never;
@@ -91,6 +399,52 @@ export interface paths {
         put?: never;
         /** Create a VPS. */
         post: operations["create_vps"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/vps/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the VPS matching the filters (the trash excepted), by host name:
+         *     JSON as an array of VPS objects, CSV with one column per field.
+         */
+        get: operations["export_vps"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/vps/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import VPS from JSON (an array of VPS objects, as exported) or CSV (as
+         *     exported; any subset of the columns, `hostname` required). Rows are
+         *     matched by host name among live VPS: a match is updated (columns or
+         *     keys absent from the file keep their value, empty cells and `null`
+         *     clear), anything else is created. Providers are named by
+         *     `provider_name` (or `provider_id`). One transaction: when any row
+         *     fails, nothing is stored and the answer is 400 `import_failed` with
+         *     each failed row's number and field errors.
+         */
+        post: operations["import_vps"];
         delete?: never;
         options?: never;
         head?: never;
@@ -243,6 +597,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description What kind of caller made a change.
+         * @enum {string}
+         */
+        ActorKind: "user" | "api_key" | "agent" | "system" | "anonymous";
         AgentCounts: {
             /** Format: int64 */
             offline: number;
@@ -256,6 +615,84 @@ export interface components {
          * @enum {string}
          */
         AgentStatus: "pending" | "online" | "offline";
+        /**
+         * @description A named key for scripts and tools. The key itself is shown only once,
+         *     when it is created.
+         */
+        ApiKey: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at?: string | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            last_used_at?: string | null;
+            name: string;
+            /**
+             * Format: uuid
+             * @description The user the key belongs to; none for keys made with the bootstrap key.
+             */
+            owner_id?: string | null;
+            /** @description The first characters of the key, to recognise it. */
+            prefix: string;
+            /** @description What the key may do; never more than its owner. */
+            role: components["schemas"]["Role"];
+        };
+        /** @description Body of `POST /api/api-keys`. */
+        ApiKeyCreate: {
+            /**
+             * Format: date-time
+             * @description After this time the key is refused.
+             * @default null
+             */
+            expires_at?: string | null;
+            /**
+             * @default null
+             * @example prometheus
+             */
+            name?: string | null;
+            /** @default null */
+            role?: null | components["schemas"]["Role"];
+        };
+        /** @description Answer of `POST /api/api-keys`: the key, shown this once, and its record. */
+        ApiKeyCreated: {
+            api_key: components["schemas"]["ApiKey"];
+            /** @description Send as `X-Api-Key: <key>` or `Authorization: Bearer <key>`. */
+            key: string;
+        };
+        /** @description Who made a change. */
+        AuditActor: {
+            /**
+             * Format: uuid
+             * @description The user's, key's or agent's id.
+             */
+            id?: string | null;
+            kind: components["schemas"]["ActorKind"];
+            /** @description A name people recognise: an e-mail address, a key's name. */
+            name: string;
+        };
+        /** @description One recorded change. */
+        AuditEntry: {
+            /** @description `create`, `update`, `delete`, `retire`, `restore`, `purge`, `import`, `login`, ... */
+            action: string;
+            actor: components["schemas"]["AuditActor"];
+            /** @description The resource after the change (absent for deletions). */
+            after?: Record<string, never> | null;
+            /** Format: date-time */
+            at: string;
+            /** @description The resource before the change (absent for creations). */
+            before?: Record<string, never> | null;
+            /** Format: uuid */
+            id: string;
+            /** @description The address the request came from. */
+            ip?: string | null;
+            request_id?: string | null;
+            /** Format: uuid */
+            resource_id?: string | null;
+            /** @description `provider`, `vps`, `user`, `api_key`, `agent`, ... */
+            resource_type: string;
+        };
         /**
          * @description How often a VPS is paid for.
          * @enum {string}
@@ -306,6 +743,66 @@ export interface components {
             status: string;
             version: string;
         };
+        /**
+         * @description The answer of a successful import or dry run. When any row fails the
+         *     import answers 400 `import_failed` instead, with the failed rows in
+         *     `details.rows`, and stores nothing.
+         */
+        ImportReport: {
+            /** Format: int64 */
+            created: number;
+            dry_run: boolean;
+            /** Format: int64 */
+            failed: number;
+            /** @description Providers created on the fly (`create_providers=true`). */
+            providers_created: string[];
+            rows: components["schemas"]["ImportRow"][];
+            /** Format: int64 */
+            total: number;
+            /** Format: int64 */
+            unchanged: number;
+            /** Format: int64 */
+            updated: number;
+        };
+        /**
+         * @description What an import did (or, in a dry run, would do) with one row.
+         * @enum {string}
+         */
+        ImportResult: "created" | "updated" | "unchanged" | "failed";
+        /** @description One row of an import report. */
+        ImportRow: {
+            /** @description Field → what is wrong with it, for failed rows. */
+            errors?: {
+                [key: string]: string;
+            };
+            /**
+             * Format: uuid
+             * @description The record created or updated (absent in a dry run for new records).
+             */
+            id?: string | null;
+            /** @description Host name (VPS) or name (provider) the row is about, when readable. */
+            key?: string | null;
+            /**
+             * Format: int64
+             * @description Line of a CSV file where the record starts.
+             */
+            line?: number | null;
+            result: components["schemas"]["ImportResult"];
+            /**
+             * Format: int64
+             * @description 1 for the first record (the first line after a CSV header, the first array element).
+             */
+            row: number;
+        };
+        /** @description Ansible's dynamic-inventory JSON: `_meta.hostvars` and the groups. */
+        Inventory: Record<string, never> & {
+            _meta: components["schemas"]["InventoryMeta"];
+        };
+        /** @description `_meta` of the Ansible inventory. */
+        InventoryMeta: {
+            /** @description Host name → its variables. */
+            hostvars: Record<string, never>;
+        };
         /** @description One address of a VPS with the network it belongs to. */
         IpEntry: {
             /** @example 103.1.2.3 */
@@ -338,6 +835,114 @@ export interface components {
          * @enum {string}
          */
         IpLabel: "china-telecom" | "china-unicom" | "china-mobile" | "china-cernet" | "overseas" | "internal" | "anycast";
+        /** @description Body of `POST /api/auth/login`. */
+        LoginRequest: {
+            /** @default null */
+            email?: string | null;
+            /** @default null */
+            password?: string | null;
+            /**
+             * @description The current code of the authenticator app, or a recovery code;
+             *     required when the user has TOTP enabled.
+             * @default null
+             */
+            totp_code?: string | null;
+        };
+        /** @description Answer of a successful login. */
+        LoginResponse: {
+            /** @description Send as `Authorization: Bearer <access_token>`. */
+            access_token: string;
+            /**
+             * Format: int64
+             * @description Seconds the token stays valid.
+             */
+            expires_in: number;
+            /** @description Always `Bearer`. */
+            token_type: string;
+            user: components["schemas"]["User"];
+        };
+        /** @description Who the credentials of a request belong to (`GET /api/auth/me`). */
+        Me: {
+            /**
+             * Format: uuid
+             * @description The API key used, when one was.
+             */
+            api_key_id?: string | null;
+            /**
+             * @description `user` for a login token, `api_key` for a key, `anonymous` when the
+             *     server runs without credentials.
+             */
+            kind: components["schemas"]["ActorKind"];
+            /** @description The e-mail address of a user, the name of a key. */
+            name: string;
+            /** @description What the credentials may do. */
+            role: components["schemas"]["Role"];
+            user?: null | components["schemas"]["User"];
+        };
+        /** @description One page of a list. */
+        Page_ApiKey: {
+            data: {
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                expires_at?: string | null;
+                /** Format: uuid */
+                id: string;
+                /** Format: date-time */
+                last_used_at?: string | null;
+                name: string;
+                /**
+                 * Format: uuid
+                 * @description The user the key belongs to; none for keys made with the bootstrap key.
+                 */
+                owner_id?: string | null;
+                /** @description The first characters of the key, to recognise it. */
+                prefix: string;
+                /** @description What the key may do; never more than its owner. */
+                role: components["schemas"]["Role"];
+            }[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Items matching the query across all pages.
+             */
+            total: number;
+        };
+        /** @description One page of a list. */
+        Page_AuditEntry: {
+            data: {
+                /** @description `create`, `update`, `delete`, `retire`, `restore`, `purge`, `import`, `login`, ... */
+                action: string;
+                actor: components["schemas"]["AuditActor"];
+                /** @description The resource after the change (absent for deletions). */
+                after?: Record<string, never> | null;
+                /** Format: date-time */
+                at: string;
+                /** @description The resource before the change (absent for creations). */
+                before?: Record<string, never> | null;
+                /** Format: uuid */
+                id: string;
+                /** @description The address the request came from. */
+                ip?: string | null;
+                request_id?: string | null;
+                /** Format: uuid */
+                resource_id?: string | null;
+                /** @description `provider`, `vps`, `user`, `api_key`, `agent`, ... */
+                resource_type: string;
+            }[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Items matching the query across all pages.
+             */
+            total: number;
+        };
         /** @description One page of a list. */
         Page_Provider: {
             data: {
@@ -369,6 +974,35 @@ export interface components {
                  */
                 vps_count: number;
                 website?: string | null;
+            }[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Items matching the query across all pages.
+             */
+            total: number;
+        };
+        /** @description One page of a list. */
+        Page_User: {
+            data: {
+                /** Format: date-time */
+                created_at: string;
+                /** @description A disabled user cannot log in, and its tokens and API keys stop working. */
+                disabled: boolean;
+                /** @description Stored as given; compared ignoring case. */
+                email: string;
+                /** Format: uuid */
+                id: string;
+                /** Format: date-time */
+                last_login_at?: string | null;
+                role: components["schemas"]["Role"];
+                /** @description Whether login asks for a TOTP code. */
+                totp_enabled: boolean;
+                /** Format: date-time */
+                updated_at: string;
             }[];
             /** Format: int32 */
             page: number;
@@ -448,6 +1082,16 @@ export interface components {
              * @description Items matching the query across all pages.
              */
             total: number;
+        };
+        /** @description Body of `POST /api/auth/password`. */
+        PasswordChange: {
+            /** @default null */
+            current_password?: string | null;
+            /**
+             * @description At least 10 characters.
+             * @default null
+             */
+            new_password?: string | null;
         };
         /** @description A company VPS are rented from. */
         Provider: {
@@ -531,6 +1175,16 @@ export interface components {
          * @enum {string}
          */
         Purpose: "vpn-exit" | "vpn-relay" | "vpn-entry" | "monitor" | "management";
+        /** @description One-time recovery codes, shown once when TOTP is enabled. */
+        RecoveryCodes: {
+            recovery_codes: string[];
+        };
+        /**
+         * @description What a user or key may do: `readonly` reads, `operator` also changes
+         *     fleet data, `admin` also manages users, keys and settings.
+         * @enum {string}
+         */
+        Role: "readonly" | "operator" | "admin";
         /** @enum {string} */
         SortOrder: "asc" | "desc";
         /**
@@ -580,6 +1234,113 @@ export interface components {
              * @description Live VPS.
              */
             total_vps: number;
+        };
+        /**
+         * @description One entry of Prometheus' `file_sd` / `http_sd` format.
+         * @example {
+         *       "labels": {
+         *         "country": "JP",
+         *         "instance_name": "tokyo-1",
+         *         "provider": "DMIT",
+         *         "purpose": "vpn-exit",
+         *         "status": "active",
+         *         "tags": ",cn-optimized,iplc,"
+         *       },
+         *       "targets": [
+         *         "103.1.2.3:9100"
+         *       ]
+         *     }
+         */
+        TargetGroup: {
+            /** @description Label name to value; names match `[a-zA-Z_][a-zA-Z0-9_]*`, empty values are left out. */
+            labels: {
+                [key: string]: string;
+            };
+            /** @description `host:port`, IPv6 hosts in brackets. */
+            targets: string[];
+        };
+        /**
+         * @description Which endpoints Prometheus should scrape.
+         * @enum {string}
+         */
+        TargetJob: "node" | "agent";
+        /** @description A TOTP code (six digits) or a recovery code. */
+        TotpCode: {
+            /**
+             * @default null
+             * @example 123456
+             */
+            code?: string | null;
+        };
+        /**
+         * @description Answer of `POST /api/auth/totp/setup`: add the secret to an
+         *     authenticator app, then prove it with `POST /api/auth/totp/enable`.
+         */
+        TotpSetup: {
+            /** @description The same as a link (QR code contents): `otpauth://totp/...`. */
+            otpauth_uri: string;
+            /** @description Base32, as authenticator apps take it when typed in. */
+            secret: string;
+        };
+        /**
+         * @description File format of an import or export.
+         * @enum {string}
+         */
+        TransferFormat: "json" | "csv";
+        /** @description A person who logs in. */
+        User: {
+            /** Format: date-time */
+            created_at: string;
+            /** @description A disabled user cannot log in, and its tokens and API keys stop working. */
+            disabled: boolean;
+            /** @description Stored as given; compared ignoring case. */
+            email: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            last_login_at?: string | null;
+            role: components["schemas"]["Role"];
+            /** @description Whether login asks for a TOTP code. */
+            totp_enabled: boolean;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description Body of `POST /api/users`. */
+        UserCreate: {
+            /**
+             * @default null
+             * @example ops@example.com
+             */
+            email?: string | null;
+            /**
+             * @description At least 10 characters.
+             * @default null
+             */
+            password?: string | null;
+            /** @default null */
+            role?: null | components["schemas"]["Role"];
+        };
+        /**
+         * @description Body of `PATCH /api/users/{id}`: only the fields present change.
+         *     Disabling a user or changing its password ends its sessions.
+         */
+        UserPatch: {
+            /** @default null */
+            disabled?: boolean | null;
+            /** @default null */
+            email?: string | null;
+            /**
+             * @description A new password, at least 10 characters.
+             * @default null
+             */
+            password?: string | null;
+            /** @default null */
+            role?: null | components["schemas"]["Role"];
+            /**
+             * @description `false` turns the user's second factor off (for a lost device).
+             * @default null
+             */
+            totp_enabled?: boolean | null;
         };
         /** @description A VPS as the API returns it. */
         Vps: {
@@ -858,11 +1619,1077 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    ip_history: {
+    inventory: {
         parameters: {
             query?: {
-                /** @description The address to look up. */
+                /** @description Repeatable; a VPS matches any of the given statuses. */
+                status?: components["schemas"]["VpsStatus"][];
+                /** @description ISO 3166-1 alpha-2 code. */
+                country?: string;
+                provider_id?: string;
+                purpose?: components["schemas"]["Purpose"];
+                /** @description Repeatable; a VPS must carry every given tag. */
+                tag?: string[];
+                /** @description Case-insensitive search in host name, alias, IP addresses and notes. */
+                q?: string;
+                /** @description An address, or a network in CIDR notation such as `103.1.0.0/16`. */
                 ip?: string;
+                /** @description Live VPS whose `expire_date` is at most this many days away, overdue ones included. */
+                expiring_within_days?: number;
+                monitoring_enabled?: boolean;
+                /**
+                 * @description `ansible_host` is the first address with this label instead of the
+                 *     first address not labelled `internal`.
+                 */
+                label?: components["schemas"]["IpLabel"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The inventory */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "_meta": {
+                     *         "hostvars": {
+                     *           "tokyo-1": {
+                     *             "ansible_host": "103.1.2.3",
+                     *             "ansible_port": 22,
+                     *             "sigma_country": "JP"
+                     *           }
+                     *         }
+                     *       },
+                     *       "all": {
+                     *         "children": [
+                     *           "country_jp",
+                     *           "status_active"
+                     *         ]
+                     *       },
+                     *       "country_jp": {
+                     *         "hosts": [
+                     *           "tokyo-1"
+                     *         ]
+                     *       },
+                     *       "status_active": {
+                     *         "hosts": [
+                     *           "tokyo-1"
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Inventory"];
+                };
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_keys: {
+        parameters: {
+            query?: {
+                /** @description Admins only: every user's keys instead of their own. */
+                all?: boolean;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1-500 (default 50). */
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of keys, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ApiKey"];
+                };
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyCreate"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyCreated"];
+                };
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The role asked for is above the caller's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such key of the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_audit: {
+        parameters: {
+            query?: {
+                resource_type?: string;
+                resource_id?: string;
+                action?: string;
+                /** @description The actor's name or id. */
+                actor?: string;
+                /** @description Changes at or after this time (RFC 3339). */
+                from?: string;
+                /** @description Changes before this time (RFC 3339). */
+                to?: string;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1-500 (default 50). */
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of audit entries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AuditEntry"];
+                };
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Logged in */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Wrong credentials, or `totp_required`: send `totp_code` too */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many attempts or failures; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Logged out */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    change_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChange"];
+            };
+        };
+        responses: {
+            /** @description Changed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid new password */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Wrong current password */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    totp_disable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TotpCode"];
+            };
+        };
+        responses: {
+            /** @description Disabled */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Wrong code */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    totp_enable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TotpCode"];
+            };
+        };
+        responses: {
+            /** @description Enabled */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            /** @description Wrong code */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not set up, or already enabled */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    totp_setup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The secret, shown once */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpSetup"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description TOTP is already enabled */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ip_history: {
+        parameters: {
+            query: {
+                /** @description The address to look up. */
+                ip: string;
             };
             header?: never;
             path?: never;
@@ -880,6 +2707,100 @@ export interface operations {
                 };
             };
             /** @description Missing or invalid address */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    targets: {
+        parameters: {
+            query?: {
+                /** @description Repeatable; a VPS matches any of the given statuses. */
+                status?: components["schemas"]["VpsStatus"][];
+                /** @description ISO 3166-1 alpha-2 code. */
+                country?: string;
+                provider_id?: string;
+                purpose?: components["schemas"]["Purpose"];
+                /** @description Repeatable; a VPS must carry every given tag. */
+                tag?: string[];
+                /** @description Case-insensitive search in host name, alias, IP addresses and notes. */
+                q?: string;
+                /** @description An address, or a network in CIDR notation such as `103.1.0.0/16`. */
+                ip?: string;
+                /** @description Live VPS whose `expire_date` is at most this many days away, overdue ones included. */
+                expiring_within_days?: number;
+                monitoring_enabled?: boolean;
+                /** @description Scrape the first address with this label instead of the first address. */
+                label?: components["schemas"]["IpLabel"];
+                /** @description `node` (default) or `agent`. */
+                job?: components["schemas"]["TargetJob"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Target groups, one per VPS */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetGroup"][];
+                };
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1069,6 +2990,191 @@ export interface operations {
             };
             /** @description The name is taken */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_providers: {
+        parameters: {
+            query?: {
+                /** @description `json` (default) or `csv`. */
+                format?: components["schemas"]["TransferFormat"];
+                /** @description Case-insensitive part of the name. */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching provider */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Provider"][];
+                    "text/csv": string;
+                };
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import_providers: {
+        parameters: {
+            query?: {
+                /** @description `json` (default) or `csv`. */
+                format?: components["schemas"]["TransferFormat"];
+                /** @description Check every row and report what would happen, storing nothing. */
+                dry_run?: boolean;
+                /** @description Create providers named in rows that do not exist yet (VPS import only). */
+                create_providers?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The file */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProviderPatch"][];
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Every row was stored (or, in a dry run, would be) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReport"];
+                };
+            };
+            /** @description A row is invalid (`import_failed`, nothing stored), or the file cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1624,6 +3730,484 @@ export interface operations {
             };
         };
     };
+    list_users: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1-500 (default 50). */
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of users */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_User"];
+                };
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserCreate"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The e-mail address is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The last admin */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    patch_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserPatch"];
+            };
+        };
+        responses: {
+            /** @description The changed user */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description E-mail taken, or the last admin */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_vps: {
         parameters: {
             query?: {
@@ -1777,6 +4361,204 @@ export interface operations {
             };
             /** @description A live VPS holds the host name or an address */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_vps: {
+        parameters: {
+            query?: {
+                /** @description `json` (default) or `csv`. */
+                format?: components["schemas"]["TransferFormat"];
+                /** @description Repeatable; a VPS matches any of the given statuses. */
+                status?: components["schemas"]["VpsStatus"][];
+                /** @description ISO 3166-1 alpha-2 code. */
+                country?: string;
+                provider_id?: string;
+                purpose?: components["schemas"]["Purpose"];
+                /** @description Repeatable; a VPS must carry every given tag. */
+                tag?: string[];
+                /** @description Case-insensitive search in host name, alias, IP addresses and notes. */
+                q?: string;
+                /** @description An address, or a network in CIDR notation such as `103.1.0.0/16`. */
+                ip?: string;
+                /** @description Live VPS whose `expire_date` is at most this many days away, overdue ones included. */
+                expiring_within_days?: number;
+                monitoring_enabled?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching VPS */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Vps"][];
+                    "text/csv": string;
+                };
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import_vps: {
+        parameters: {
+            query?: {
+                /** @description `json` (default) or `csv`. */
+                format?: components["schemas"]["TransferFormat"];
+                /** @description Check every row and report what would happen, storing nothing. */
+                dry_run?: boolean;
+                /** @description Create providers named in rows that do not exist yet (VPS import only). */
+                create_providers?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The file */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VpsPatch"][];
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Every row was stored (or, in a dry run, would be) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReport"];
+                };
+            };
+            /** @description A row is invalid (`import_failed`, nothing stored), or the file cannot be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -3,8 +3,11 @@
 mod common;
 
 mod audit;
+mod auth;
 mod errors;
 mod openapi;
 mod providers;
+mod ratelimit;
+mod roles;
 mod service;
 mod vps;
