@@ -1,4 +1,4 @@
-// End-to-end test: the real sigma-api binary (built with `embed-ui`) on a
+// End-to-end test: the real sigma-api binary (built with the `ui` feature) on a
 // fresh SQLite database, driven by Debian's Chromium through playwright-core.
 // It walks what an operator does, checks what they would see, and takes the
 // screenshots in docs/screenshots/.
@@ -23,7 +23,7 @@ const browserPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const shots = process.env.SCREENSHOTS_DIR ?? join(target, 'screenshots');
 const takeShots = process.env.SCREENSHOTS !== '0';
 
-if (!existsSync(bin)) throw new Error(`no server binary at ${bin}: cargo build -p sigma-api --features embed-ui`);
+if (!existsSync(bin)) throw new Error(`no server binary at ${bin}: make web && cargo build -p sigma-api --features ui`);
 if (!existsSync(browserPath)) throw new Error(`no browser at ${browserPath}: apt-get install chromium`);
 
 const freePort = () =>
@@ -83,6 +83,17 @@ async function api(method, path, body) {
   return text ? JSON.parse(text) : null;
 }
 
+/** A screenshot of the whole page, taken with the window as tall as the
+ *  page so the sticky sidebar reaches the bottom, as it does on screen. */
+async function shoot(page, name) {
+  const viewport = page.viewportSize();
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  await page.setViewportSize({ width: viewport.width, height: Math.max(viewport.height, height) });
+  await page.waitForTimeout(200);
+  await page.screenshot({ path: join(shots, name) });
+  await page.setViewportSize(viewport);
+}
+
 function check(ok, message) {
   if (!ok) throw new Error(`check failed: ${message}`);
   console.log(`  ✓ ${message}`);
@@ -95,7 +106,7 @@ let failed = false;
 try {
   await startServer();
   const index = await (await fetch(`${base}/`)).text();
-  if (!index.includes('id="root"')) throw new Error(`${bin} was built without the web UI: build it with --features embed-ui`);
+  if (!index.includes('id="root"')) throw new Error(`${bin} was built without the web UI: build it with --features ui`);
 
   browser = await chromium.launch({
     executablePath: browserPath,
@@ -177,7 +188,7 @@ try {
   check(ipError.includes('tokyo-1'), `the address held by another VPS is refused on its field: "${ipError}"`);
   if (takeShots) {
     mkdirSync(shots, { recursive: true });
-    await page.screenshot({ path: join(shots, 'vps-form.png'), fullPage: true });
+    await shoot(page, 'vps-form.png');
   }
   await ip1.fill('103.1.9.9');
   await page.getByTestId('save-vps').click();
@@ -210,6 +221,20 @@ try {
   const retired = (await api('GET', '/api/vps?status=retired')).data.map((v) => v.hostname);
   check(retired.includes('tokyo-1'), 'and the server has it retired');
 
+  console.log('the audit log shows who changed what');
+  await page.getByRole('link', { name: 'Audit log' }).first().click();
+  await page.getByLabel('Action', { exact: true }).selectOption('retire');
+  await page.waitForURL(/action=retire/);
+  await waitFor(async () => (await page.getByTestId('audit-entry').count()) === 1, 'the audit log to narrow');
+  const retiredEntry = page.getByTestId('audit-entry');
+  check((await retiredEntry.innerText()).includes('tokyo-1'), 'filtering by action leaves the one retirement, of tokyo-1');
+  await retiredEntry.getByRole('button', { name: 'Show what changed' }).click();
+  const diff = await retiredEntry.getByTestId('audit-diff').innerText();
+  check(diff.includes('status') && diff.includes('retired'), 'its diff shows the status becoming retired');
+  await retiredEntry.getByRole('link', { name: 'tokyo-1' }).click();
+  await page.getByTestId('vps-changes').getByTestId('audit-entry').nth(1).waitFor();
+  check((await page.getByTestId('vps-changes').getByTestId('audit-entry').count()) === 2, 'the VPS page lists its creation and retirement');
+
   console.log('switch the language');
   await page.getByTestId('lang-toggle').click();
   await page.getByRole('link', { name: '仪表盘' }).first().waitFor();
@@ -237,6 +262,7 @@ try {
       ['vps-list', '/vps?sort=expire_date'],
       ['vps-detail', `/vps/${detailId}`],
       ['providers', '/providers'],
+      ['audit', '/audit'],
     ];
     for (const theme of ['light', 'dark']) {
       await page.evaluate((t) => localStorage.setItem('sigma.theme', t), theme);
@@ -244,7 +270,7 @@ try {
         await page.goto(base + path, { waitUntil: 'networkidle' });
         if (name === 'dashboard') await page.getByTestId('dashboard-charts').locator('svg').first().waitFor();
         await page.waitForTimeout(400);
-        await page.screenshot({ path: join(shots, `${name}-${theme}.png`), fullPage: true });
+        await shoot(page, `${name}-${theme}.png`);
       }
     }
     await page.evaluate(() => {
@@ -254,7 +280,7 @@ try {
     await page.goto(base, { waitUntil: 'networkidle' });
     await page.getByTestId('dashboard-charts').locator('svg').first().waitFor();
     await page.waitForTimeout(400);
-    await page.screenshot({ path: join(shots, 'dashboard-zh.png'), fullPage: true });
+    await shoot(page, 'dashboard-zh.png');
 
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'en-US' });
     const p = await phone.newPage();

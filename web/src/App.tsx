@@ -18,6 +18,7 @@ const Providers = lazy(() => import('./pages/Providers'));
 const Trash = lazy(() => import('./pages/Trash'));
 const IpHistory = lazy(() => import('./pages/IpHistory'));
 const Settings = lazy(() => import('./pages/Settings'));
+const AuditLog = lazy(() => import('./pages/AuditLog'));
 const NotFound = lazy(() => import('./pages/NotFound'));
 
 export function makeQueryClient() {
@@ -47,6 +48,7 @@ const router = createBrowserRouter([
       { path: 'providers', element: page(<Providers />) },
       { path: 'trash', element: page(<Trash />) },
       { path: 'ip-history', element: page(<IpHistory />) },
+      { path: 'audit', element: page(<AuditLog />) },
       { path: 'settings', element: page(<Settings />) },
       { path: '*', element: page(<NotFound />) },
     ],

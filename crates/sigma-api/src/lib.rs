@@ -11,10 +11,10 @@ pub mod openapi;
 pub mod ratelimit;
 pub mod routes;
 pub mod state;
+pub mod ui;
 
 use crate::auth::Auth;
 use crate::config::Config;
-use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
 use crate::state::AppState;
@@ -120,8 +120,14 @@ pub fn routes() -> (Router<AppState>, Router<AppState>, OpenApi) {
     (api, service, openapi::finish(doc))
 }
 
-/// The whole application.
+/// The whole application, with the web UI when this binary carries it.
 pub fn router(state: AppState, config: &Config) -> Router {
+    router_with_ui(state, config, ui::Ui::embedded())
+}
+
+/// The whole application, serving `ui` (or the page saying how to build
+/// it) for the paths no route matches.
+pub fn router_with_ui(state: AppState, config: &Config, ui: Option<Arc<ui::Ui>>) -> Router {
     let (api, service, doc) = routes();
     Router::new()
         .merge(
@@ -130,7 +136,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         )
         .merge(service)
         .merge(SwaggerUi::new("/swagger-ui").url("/api-docs/openapi.json", doc))
-        .fallback(fallback)
+        .fallback(move |request: Request| ui::fallback(ui.clone(), request))
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
@@ -147,10 +153,6 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
         .with_state(state)
-}
-
-async fn fallback() -> ApiError {
-    ApiError::for_status(StatusCode::NOT_FOUND)
 }
 
 /// Serves until `shutdown` completes, then lets in-flight requests finish.

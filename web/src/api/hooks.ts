@@ -2,7 +2,7 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from './client';
 import { ApiError, unwrap } from './errors';
-import type { Provider, ProviderCreate, Vps, VpsCreate, VpsListQuery, VpsPatch } from './types';
+import type { AuditQuery, Provider, ProviderCreate, Vps, VpsCreate, VpsListQuery, VpsPatch } from './types';
 
 export const keys = {
   stats: ['stats'] as const,
@@ -12,6 +12,7 @@ export const keys = {
   vps: (id: string) => ['vps', 'one', id] as const,
   vpsHistory: (id: string) => ['vps', 'history', id] as const,
   ipHistory: (ip: string) => ['ip-history', ip] as const,
+  audit: (q: AuditQuery) => ['audit', q] as const,
 };
 
 export function useStats() {
@@ -83,6 +84,15 @@ export function useIpHistory(ip: string) {
   });
 }
 
+/** Recorded changes, newest first (admins only once users exist). */
+export function useAuditLog(query: AuditQuery) {
+  return useQuery({
+    queryKey: keys.audit(query),
+    queryFn: async () => unwrap(await api.GET('/api/audit-logs', { params: { query } })),
+    placeholderData: keepPreviousData,
+  });
+}
+
 function useInvalidate() {
   const qc = useQueryClient();
   return () =>
@@ -91,6 +101,7 @@ function useInvalidate() {
       qc.invalidateQueries({ queryKey: keys.stats }),
       qc.invalidateQueries({ queryKey: ['providers'] }),
       qc.invalidateQueries({ queryKey: ['ip-history'] }),
+      qc.invalidateQueries({ queryKey: ['audit'] }),
     ]);
 }
 

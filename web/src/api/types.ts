@@ -25,3 +25,6 @@ export type Health = Schemas['Health'];
 export type IpHistoryEntry = Schemas['IpHistoryEntry'];
 export type ErrorBody = Schemas['ErrorBody'];
 export type VpsListQuery = NonNullable<operations['list_vps']['parameters']['query']>;
+export type AuditEntry = Schemas['AuditEntry'];
+export type ActorKind = Schemas['ActorKind'];
+export type AuditQuery = NonNullable<operations['list_audit']['parameters']['query']>;

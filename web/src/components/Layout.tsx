@@ -1,6 +1,6 @@
 import { useState, type ComponentType } from 'react';
 import { NavLink, Outlet } from 'react-router';
-import { Building2, Globe, LayoutDashboard, LogOut, Menu, Moon, Search, Server, Settings, Sun, Trash2, X } from 'lucide-react';
+import { Building2, Globe, History, LayoutDashboard, LogOut, Menu, Moon, Search, Server, Settings, Sun, Trash2, X } from 'lucide-react';
 import type { paths } from '../api/types';
 import { useAuth } from '../auth/AuthContext';
 import { useI18n, type MessageKey } from '../i18n';
@@ -12,7 +12,7 @@ interface NavItem {
   label: MessageKey;
   icon: ComponentType<{ className?: string }>;
   /** The API the page needs, checked against the generated schema: a page
-   *  for agents, users, keys or the audit log is added here with its path
+   *  for agents, users or keys is added here with its path
    *  once the server documents it. */
   api: keyof paths;
 }
@@ -23,6 +23,7 @@ const NAV: NavItem[] = [
   { to: '/providers', label: 'nav.providers', icon: Building2, api: '/api/providers' },
   { to: '/ip-history', label: 'nav.ipHistory', icon: Search, api: '/api/ip-history' },
   { to: '/trash', label: 'nav.trash', icon: Trash2, api: '/api/vps/{id}/restore' },
+  { to: '/audit', label: 'nav.audit', icon: History, api: '/api/audit-logs' },
 ];
 
 function Brand() {

@@ -1,7 +1,8 @@
 import { useState, type ReactNode } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { Archive, ArchiveRestore, ArrowLeft, Pencil, Radio, Trash2 } from 'lucide-react';
-import { useVps, useVpsAction, useVpsIpHistory, vpsActions } from '../api/hooks';
+import { useAuditLog, useVps, useVpsAction, useVpsIpHistory, vpsActions } from '../api/hooks';
+import { AuditTrail } from '../components/AuditTrail';
 import type { Vps } from '../api/types';
 import { AgentDot, ExpiryBadge, IpLabelBadge, PurposeBadge, StatusBadge } from '../components/badges';
 import { ConfirmDialog } from '../components/Dialog';
@@ -108,6 +109,36 @@ function IpHistory({ id }: { id: string }) {
             </tbody>
           </table>
         </div>
+      )}
+    </Panel>
+  );
+}
+
+const CHANGES_SHOWN = 20;
+
+/** The latest recorded changes of this VPS, from the audit log. */
+function Changes({ id }: { id: string }) {
+  const { t } = useI18n();
+  const log = useAuditLog({ resource_type: 'vps', resource_id: id, per_page: CHANGES_SHOWN });
+  return (
+    <Panel title={t('detail.changes')} testId="vps-changes" className="lg:col-span-2">
+      {log.isPending ? (
+        <Loading rows={2} />
+      ) : log.isError ? (
+        <ErrorState error={log.error} onRetry={() => void log.refetch()} />
+      ) : log.data.data.length === 0 ? (
+        <p className="text-sm text-slate-500">{t('detail.noChanges')}</p>
+      ) : (
+        <>
+          <div className="-mx-5">
+            <AuditTrail entries={log.data.data} showResource={false} />
+          </div>
+          {log.data.total > CHANGES_SHOWN && (
+            <Link to={`/audit?resource_type=vps&resource_id=${id}`} className="mt-2 inline-block text-sm text-indigo-700 hover:underline dark:text-indigo-300">
+              {t('detail.allChanges', { n: log.data.total })}
+            </Link>
+          )}
+        </>
       )}
     </Panel>
   );
@@ -287,6 +318,7 @@ export default function VpsDetail() {
           </Panel>
         )}
         <IpHistory id={v.id} />
+        <Changes id={v.id} />
       </div>
 
       <ConfirmDialog

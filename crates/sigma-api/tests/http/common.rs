@@ -59,13 +59,28 @@ impl TestApp {
 
     /// A server on an existing database URL.
     pub async fn spawn_on(backend: Backend, database_url: &str, configure: impl FnOnce(&mut Config)) -> TestApp {
+        Self::start(backend, database_url, configure, sigma_api::ui::Ui::embedded()).await
+    }
+
+    /// A server on a fresh database serving `ui` as its web UI.
+    pub async fn spawn_with_ui(backend: Backend, ui: Option<std::sync::Arc<sigma_api::ui::Ui>>) -> TestApp {
+        let url = fresh_database(backend).await;
+        Self::start(backend, &url, |_| {}, ui).await
+    }
+
+    async fn start(
+        backend: Backend,
+        database_url: &str,
+        configure: impl FnOnce(&mut Config),
+        ui: Option<std::sync::Arc<sigma_api::ui::Ui>>,
+    ) -> TestApp {
         init_logging();
         let mut config = Config::for_database(database_url);
         configure(&mut config);
         let store = sigma_api::open_store(database_url).await.expect("open the test database");
         let state = sigma_api::state(store, &config);
         sigma_api::bootstrap_admin(&state, &config).await.expect("create the first admin");
-        let app = sigma_api::router(state, &config);
+        let app = sigma_api::router_with_ui(state, &config, ui);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();

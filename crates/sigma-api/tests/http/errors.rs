@@ -41,7 +41,7 @@ async fn framework_rejections_use_the_error_shape(app: TestApp) {
     assert!(e["details"]["fields"]["name"].is_string());
     // Unknown routes and wrong methods.
     expect_error(app.get("/api/nope").await, 404, "not_found").await;
-    expect_error(app.get("/nope").await, 404, "not_found").await;
+    expect_error(app.get("/nope.php").await, 404, "not_found").await;
     let r = app.request(Method::DELETE, "/api/stats").send().await.unwrap();
     assert!(r.headers().contains_key("allow"));
     expect_error(r, 405, "method_not_allowed").await;
