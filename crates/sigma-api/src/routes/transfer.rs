@@ -1,6 +1,6 @@
 //! Bulk export and import of VPS and providers, as JSON or CSV.
 
-use crate::auth::Operator;
+use crate::auth::{Operator, Reader};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::AppQuery;
 use crate::state::AppState;
@@ -194,6 +194,7 @@ fn today() -> NaiveDate {
         content((Vec<Vps> = "application/json"), (String = "text/csv")))))]
 async fn export_vps(
     State(state): State<AppState>,
+    _: Reader,
     AppQuery(query): AppQuery<ExportQuery>,
     AppQuery(filter): AppQuery<VpsFilterQuery>,
 ) -> ApiResult<Response> {
@@ -217,6 +218,7 @@ async fn export_vps(
         content((Vec<Provider> = "application/json"), (String = "text/csv")))))]
 async fn export_providers(
     State(state): State<AppState>,
+    _: Reader,
     AppQuery(query): AppQuery<ExportQuery>,
     AppQuery(filter): AppQuery<ProviderExportFilter>,
 ) -> ApiResult<Response> {
