@@ -23,6 +23,9 @@ const KNOWN_ENV: &[&str] = &[
     "SIGMA_BODY_LIMIT",
     "SIGMA_IMPORT_BODY_LIMIT",
     "SIGMA_SHUTDOWN_TIMEOUT",
+    "SIGMA_AGENT_HEARTBEAT_INTERVAL",
+    "SIGMA_AGENT_SWEEP_INTERVAL",
+    "SIGMA_AGENT_REGISTER_LIMIT",
 ];
 
 #[derive(Debug, Parser)]
@@ -78,6 +81,15 @@ pub struct Settings {
     /// Seconds to let in-flight requests finish on shutdown [default: 30].
     #[arg(long, env = "SIGMA_SHUTDOWN_TIMEOUT", global = true, value_name = "SECS")]
     pub shutdown_timeout: Option<u64>,
+    /// Seconds between agent heartbeats that the server asks for [default: each agent's own setting].
+    #[arg(long, env = "SIGMA_AGENT_HEARTBEAT_INTERVAL", global = true, value_name = "SECS")]
+    pub agent_heartbeat_interval: Option<u64>,
+    /// Seconds between checks for agents gone offline [default: 5].
+    #[arg(long, env = "SIGMA_AGENT_SWEEP_INTERVAL", global = true, value_name = "SECS")]
+    pub agent_sweep_interval: Option<u64>,
+    /// Agent registrations accepted per source address and minute [default: 20].
+    #[arg(long, env = "SIGMA_AGENT_REGISTER_LIMIT", global = true, value_name = "N")]
+    pub agent_register_limit: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, Deserialize)]
@@ -101,6 +113,9 @@ struct FileSettings {
     body_limit: Option<usize>,
     import_body_limit: Option<usize>,
     shutdown_timeout: Option<u64>,
+    agent_heartbeat_interval: Option<u64>,
+    agent_sweep_interval: Option<u64>,
+    agent_register_limit: Option<u32>,
 }
 
 /// The effective configuration.
@@ -115,6 +130,12 @@ pub struct Config {
     pub body_limit: usize,
     pub import_body_limit: usize,
     pub shutdown_timeout: Duration,
+    /// The heartbeat interval the server asks agents for; `None` leaves it to each agent.
+    pub agent_heartbeat_interval: Option<Duration>,
+    /// How often the offline check runs.
+    pub agent_sweep_interval: Duration,
+    /// Agent registrations accepted per source address and minute.
+    pub agent_register_limit: u32,
 }
 
 impl Config {
@@ -155,6 +176,18 @@ impl Config {
         if import_body_limit < 1024 {
             bail!("the import body limit must be at least 1024 bytes");
         }
+        let agent_heartbeat_interval = settings.agent_heartbeat_interval.or(file.agent_heartbeat_interval);
+        if agent_heartbeat_interval.is_some_and(|s| !(1..=86_400).contains(&s)) {
+            bail!("the agent heartbeat interval must be between 1 and 86400 seconds");
+        }
+        let agent_sweep_interval = settings.agent_sweep_interval.or(file.agent_sweep_interval).unwrap_or(5);
+        if !(1..=3600).contains(&agent_sweep_interval) {
+            bail!("the agent sweep interval must be between 1 and 3600 seconds");
+        }
+        let agent_register_limit = settings.agent_register_limit.or(file.agent_register_limit).unwrap_or(20);
+        if agent_register_limit == 0 {
+            bail!("the agent registration limit must be at least 1 per minute");
+        }
         Ok(Config {
             listen,
             database_url: database_url.into(),
@@ -165,6 +198,9 @@ impl Config {
             body_limit,
             import_body_limit,
             shutdown_timeout: Duration::from_secs(settings.shutdown_timeout.or(file.shutdown_timeout).unwrap_or(30)),
+            agent_heartbeat_interval: agent_heartbeat_interval.map(Duration::from_secs),
+            agent_sweep_interval: Duration::from_secs(agent_sweep_interval),
+            agent_register_limit,
         })
     }
 
@@ -177,7 +213,7 @@ impl Config {
     /// Human-readable summary with secrets hidden.
     pub fn describe(&self) -> String {
         format!(
-            "listen = {}\ndatabase_url = {}\napi_key = {}\nlog = {}\nlog_format = {:?}\nrequest_timeout = {}s\nbody_limit = {} bytes\nimport_body_limit = {} bytes\nshutdown_timeout = {}s",
+            "listen = {}\ndatabase_url = {}\napi_key = {}\nlog = {}\nlog_format = {:?}\nrequest_timeout = {}s\nbody_limit = {} bytes\nimport_body_limit = {} bytes\nshutdown_timeout = {}s\nagent_heartbeat_interval = {}\nagent_sweep_interval = {}s\nagent_register_limit = {}/min",
             self.listen,
             redact_url(self.database_url.expose_secret()),
             if self.api_key.is_some() { "(set)" } else { "(none: the API is open)" },
@@ -187,6 +223,9 @@ impl Config {
             self.body_limit,
             self.import_body_limit,
             self.shutdown_timeout.as_secs(),
+            self.agent_heartbeat_interval.map_or("(each agent's own)".to_owned(), |d| format!("{}s", d.as_secs())),
+            self.agent_sweep_interval.as_secs(),
+            self.agent_register_limit,
         )
     }
 }

@@ -1,20 +1,26 @@
 //! The Sigma API server as a library, so tests and benchmarks run the real
 //! thing: [`router`] builds the application, [`serve`] runs it.
 
+pub mod agent_auth;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod extract;
+pub mod jobs;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod state;
 
+use crate::agent_auth::RegisterLimiter;
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::events::Events;
+use crate::jobs::heartbeats::HeartbeatWriter;
 use crate::metrics::Metrics;
-use crate::state::AppState;
+use crate::state::{AgentSettings, AppState};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, StatusCode};
@@ -42,20 +48,32 @@ pub async fn open_store(database_url: &str) -> Result<DynStore, StoreError> {
     })
 }
 
-/// The state the server runs with.
+/// The state the server runs with. Starts the background jobs (heartbeat
+/// writer, offline check) on the current Tokio runtime; they stop when the
+/// state is dropped.
 pub fn state(store: DynStore, config: &Config) -> AppState {
     let metrics = Arc::new(Metrics::new(store.backend()));
+    let events = Events::default();
+    let (heartbeats, writer) = HeartbeatWriter::start(store.clone(), events.clone());
+    let sweep = jobs::offline::start(store.clone(), events.clone(), config.agent_sweep_interval);
     AppState {
         store,
         auth: Arc::new(Auth::new(config.api_key.clone())),
         metrics,
         import_body_limit: config.import_body_limit,
+        events,
+        heartbeats,
+        agents: Arc::new(AgentSettings {
+            heartbeat_interval: config.agent_heartbeat_interval,
+            limiter: RegisterLimiter::new(config.agent_register_limit),
+        }),
+        jobs: Arc::new(vec![writer, sweep]),
     }
 }
 
-/// The `/api` routes and the service routes, with the OpenAPI document
-/// that describes them all.
-pub fn routes() -> (Router<AppState>, Router<AppState>, OpenApi) {
+/// The `/api` routes for users, the `/api/agent/*` routes for agents and
+/// the service routes, with the OpenAPI document that describes them all.
+pub fn routes() -> (Router<AppState>, Router<AppState>, Router<AppState>, OpenApi) {
     let api = OpenApiRouter::with_openapi(openapi::base())
         .merge(routes::providers::router())
         .merge(routes::vps::router())
@@ -64,18 +82,24 @@ pub fn routes() -> (Router<AppState>, Router<AppState>, OpenApi) {
         .merge(routes::audit::router())
         .merge(routes::prometheus::router())
         .merge(routes::ansible::router())
-        .merge(routes::transfer::router());
+        .merge(routes::transfer::router())
+        .merge(routes::agents::router())
+        .merge(routes::events::router());
     let (api, mut doc) = api.split_for_parts();
+    let (agent, agent_doc) = routes::agent::router().split_for_parts();
+    doc.merge(agent_doc);
     let (service, service_doc) = routes::service::router().split_for_parts();
     doc.merge(service_doc);
-    (api, service, openapi::finish(doc))
+    (api, agent, service, openapi::finish(doc))
 }
 
 /// The whole application.
 pub fn router(state: AppState, config: &Config) -> Router {
-    let (api, service, doc) = routes();
+    let (api, agent, service, doc) = routes();
     Router::new()
         .merge(api.layer(middleware::from_fn_with_state(state.clone(), auth::authenticate)))
+        // Agents authenticate with their own keys, per route (agent_auth.rs).
+        .merge(agent)
         .merge(service)
         .merge(SwaggerUi::new("/swagger-ui").url("/api-docs/openapi.json", doc))
         .fallback(fallback)
@@ -103,8 +127,14 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let (closing, closing_rx) = tokio::sync::watch::channel(false);
+    let app = app.layer(axum::Extension(routes::events::Closing(closing_rx)));
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Live event streams never end by themselves: end them now.
+            let _ = closing.send(true);
+        })
         .await
 }
 

@@ -1,6 +1,7 @@
 //! Backend-independent test stories. Each takes a fresh, empty store; the
 //! backends run every story through [`story_tests!`](crate::story_tests).
 
+pub use crate::agent_stories::*;
 use crate::{AuditContext, Store, StoreError};
 use chrono::{Days, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -21,7 +22,9 @@ macro_rules! story_tests {
             live_addresses_and_hostnames_are_unique, retire_frees_and_is_idempotent,
             trash_restore_purge, ip_history_follows_every_change, update_checks_version,
             list_filters_sort_and_paginate, stats_add_up, concurrent_creates_keep_one,
-            audit_records_every_change, stats_follow_every_change, search_follows_changes);
+            audit_records_every_change, stats_follow_every_change, search_follows_changes,
+            agent_claim_links_and_delivers_the_key_once, agent_heartbeats_and_transitions,
+            enrollment_tokens_limit_and_expire);
     };
     (@each $make:path; $($name:ident),+) => {
         $(

@@ -1,7 +1,10 @@
 //! One module per resource; each exposes `router()`.
 
+pub mod agent;
+pub mod agents;
 pub mod ansible;
 pub mod audit;
+pub mod events;
 pub mod ip_history;
 pub mod prometheus;
 pub mod providers;
