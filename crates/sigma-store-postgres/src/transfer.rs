@@ -42,9 +42,9 @@ impl TransferStore for PostgresStore {
         options: ImportOptions,
         by: &AuditContext,
     ) -> Result<ImportReport> {
-        let (hostnames, ips) = plan::mentioned(&rows);
+        let mentioned = plan::mentioned(&rows);
         self.in_tx(async |tx| {
-            let ctx = load_context(tx, &hostnames, &ips).await?;
+            let ctx = load_context(tx, &mentioned).await?;
             let plan = plan::plan_vps(rows, ctx, options);
             if !plan.should_write(options) {
                 return Ok(plan.report);
@@ -106,7 +106,8 @@ impl TransferStore for PostgresStore {
     }
 }
 
-async fn load_context(tx: &mut PgConnection, hostnames: &[String], ips: &[IpAddr]) -> Result<VpsImportContext> {
+async fn load_context(tx: &mut PgConnection, mentioned: &plan::Mentioned) -> Result<VpsImportContext> {
+    let (hostnames, ips) = (&mentioned.hostnames, &mentioned.ips);
     // Providers are locked against deletion while VPS are attached to them.
     let providers: Vec<(Uuid, String)> =
         sqlx::query_as("SELECT id, name FROM providers FOR KEY SHARE").fetch_all(&mut *tx).await?;
@@ -130,7 +131,14 @@ async fn load_context(tx: &mut PgConnection, hostnames: &[String], ips: &[IpAddr
         let ip: IpAddr = ip.parse().map_err(StoreError::other)?;
         owners.insert(ip, (id, host));
     }
-    Ok(VpsImportContext { providers, live, owners })
+    let by_id = sqlx::query(&format!("{VPS_SELECT} WHERE v.id = ANY ($1) FOR NO KEY UPDATE OF v"))
+        .bind(&mentioned.ids)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(rows::vps)
+        .collect::<Result<_>>()?;
+    Ok(VpsImportContext { providers, live, owners, by_id })
 }
 
 async fn insert_provider(tx: &mut PgConnection, id: Uuid, d: &ProviderDraft) -> Result<()> {

@@ -5,9 +5,7 @@ use crate::rows::{self, get_vps, lock_vps};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sigma_store::{Conflict, Result, StoreError, live_ips, search_text, unknown_provider};
-use sigma_types::{
-    CountBy, CurrencyAmount, Page, PageRequest, SortOrder, Source, Stats, Vps, VpsDraft, VpsFilter, VpsSort, VpsStatus,
-};
+use sigma_types::{CountBy, Page, PageRequest, SortOrder, Source, Stats, Vps, VpsDraft, VpsFilter, VpsSort, VpsStatus};
 use sqlx::postgres::PgArguments;
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
@@ -390,12 +388,16 @@ pub(crate) async fn restore(tx: &mut PgConnection, id: Uuid) -> Result<Vps> {
     get_vps(&mut *tx, id).await
 }
 
+fn push_statuses(q: &mut QueryBuilder<'_, Postgres>, column: &str, statuses: &[VpsStatus]) {
+    if !statuses.is_empty() {
+        let statuses: Vec<String> = statuses.iter().map(|s| s.as_str().to_owned()).collect();
+        q.push(format!(" AND {column} = ANY (")).push_bind(statuses).push(")");
+    }
+}
+
 pub(crate) fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &VpsFilter) {
     q.push(if f.deleted { " WHERE v.deleted_at IS NOT NULL" } else { " WHERE v.deleted_at IS NULL" });
-    if !f.statuses.is_empty() {
-        let statuses: Vec<String> = f.statuses.iter().map(|s| s.as_str().to_owned()).collect();
-        q.push(" AND v.status = ANY (").push_bind(statuses).push(")");
-    }
+    push_statuses(q, "v.status", &f.statuses);
     if let Some(c) = &f.country {
         q.push(" AND v.country = ").push_bind(c.clone());
     }
@@ -434,8 +436,15 @@ pub(crate) async fn list(
     sort: VpsSort,
     order: SortOrder,
 ) -> Result<Page<Vps>> {
-    let mut count = QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM vps v");
-    push_filter(&mut count, f);
+    let mut count;
+    if *f == (VpsFilter { statuses: f.statuses.clone(), ..Default::default() }) {
+        // No filter but status (the UI's first page): the running tallies know the total.
+        count = QueryBuilder::<Postgres>::new("SELECT COALESCE(SUM(n), 0)::BIGINT FROM vps_tally WHERE dim = 'status'");
+        push_statuses(&mut count, "key", &f.statuses);
+    } else {
+        count = QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM vps v");
+        push_filter(&mut count, f);
+    }
 
     let mut q = QueryBuilder::<Postgres>::new(rows::VPS_SELECT);
     push_filter(&mut q, f);
@@ -465,62 +474,39 @@ pub(crate) async fn list(
     Ok(Page { data, total, page: page.page, per_page: page.per_page })
 }
 
-/// The dashboard figures, each query on its own pooled connection.
+/// Dashboard figures from the running tallies (migration 0003) and one range
+/// of the live expiry index, each query on its own pooled connection.
 pub(crate) async fn stats(pool: &PgPool, today: NaiveDate) -> Result<Stats> {
     let in_days = |n: u64| today + chrono::Days::new(n);
-    let by_country_sql = format!("SELECT country, COUNT(*) FROM vps v WHERE {LIVE} GROUP BY country");
-    let by_purpose_sql = format!("SELECT purpose, COUNT(*) FROM vps v WHERE {LIVE} GROUP BY purpose");
-    let by_provider_sql = format!(
-        "SELECT p.id, p.name, c.n FROM (SELECT provider_id, COUNT(*) AS n FROM vps v WHERE {LIVE} GROUP BY provider_id) c
-         JOIN providers p ON p.id = c.provider_id ORDER BY c.n DESC, p.name_key"
-    );
     // Everything due within 30 days, and how much of it within 7.
     let expiring_sql = format!(
         "SELECT COUNT(*) FILTER (WHERE v.expire_date <= $1), COUNT(*) FROM vps v WHERE {LIVE} AND v.expire_date <= $2"
     );
-    let cost_sql =
-        format!("SELECT currency, SUM(monthly_cost) FROM vps v WHERE {LIVE} GROUP BY currency ORDER BY currency");
-    let (by_status, by_country, by_purpose, by_provider, expiring, cost, providers) = tokio::try_join!(
-        sqlx::query_as::<_, (String, i64)>("SELECT status, COUNT(*) FROM vps WHERE deleted_at IS NULL GROUP BY status")
-            .fetch_all(pool),
-        sqlx::query_as::<_, (String, i64)>(&by_country_sql).fetch_all(pool),
-        sqlx::query_as::<_, (String, i64)>(&by_purpose_sql).fetch_all(pool),
-        sqlx::query_as::<_, (Uuid, String, i64)>(&by_provider_sql).fetch_all(pool),
+    let (tallies, by_provider, expiring, total_providers) = tokio::try_join!(
+        sqlx::query_as::<_, (String, String, i64, Decimal)>(
+            "SELECT dim, key, n, cost FROM vps_tally WHERE n > 0 AND dim <> 'provider' ORDER BY dim, key"
+        )
+        .fetch_all(pool),
+        sqlx::query_as::<_, (Uuid, String, i64)>(
+            "SELECT p.id, p.name, t.n FROM vps_tally t JOIN providers p ON p.id::TEXT = t.key
+             WHERE t.dim = 'provider' AND t.n > 0 ORDER BY t.n DESC, p.name_key"
+        )
+        .fetch_all(pool),
         sqlx::query_as::<_, (i64, i64)>(&expiring_sql).bind(in_days(7)).bind(in_days(30)).fetch_one(pool),
-        sqlx::query_as::<_, (String, Decimal)>(&cost_sql).fetch_all(pool),
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM providers").fetch_one(pool),
     )?;
-    let mut s = Stats {
-        total_providers: providers,
-        by_country: by_country.into_iter().collect(),
-        by_purpose: by_purpose.into_iter().collect(),
-        by_provider: by_provider
-            .into_iter()
-            .map(|(provider_id, provider_name, count)| CountBy { provider_id, provider_name, count })
-            .collect(),
-        expiring_7d: expiring.0,
-        expiring_30d: expiring.1,
-        monthly_cost: cost
-            .into_iter()
-            .map(|(currency, amount)| CurrencyAmount { currency, amount: amount.normalize() })
-            .collect(),
-        ..Default::default()
-    };
-    for st in VpsStatus::ALL {
-        s.by_status.insert(st.as_str().to_owned(), 0);
-    }
-    for (st, n) in by_status {
-        s.by_status.insert(st, n);
-    }
-    s.retired_vps = s.by_status.get("retired").copied().unwrap_or(0);
-    s.total_vps = s.by_status.values().sum::<i64>() - s.retired_vps;
+    let mut s = sigma_store::stats_from_tallies(tallies);
+    s.total_providers = total_providers;
+    s.by_provider = by_provider
+        .into_iter()
+        .map(|(provider_id, provider_name, count)| CountBy { provider_id, provider_name, count })
+        .collect();
+    (s.expiring_7d, s.expiring_30d) = expiring;
     Ok(s)
 }
 
 pub(crate) async fn count_by_status(pool: &PgPool) -> Result<Vec<(VpsStatus, i64)>> {
     let rows: Vec<(String, i64)> =
-        sqlx::query_as("SELECT status, COUNT(*) FROM vps WHERE deleted_at IS NULL GROUP BY status")
-            .fetch_all(pool)
-            .await?;
+        sqlx::query_as("SELECT key, n FROM vps_tally WHERE dim = 'status' AND n > 0").fetch_all(pool).await?;
     rows.into_iter().map(|(s, n)| Ok((rows::parse_enum(&s)?, n))).collect()
 }

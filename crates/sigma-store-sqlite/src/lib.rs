@@ -335,9 +335,7 @@ impl Store for SqliteStore {
 
     async fn count_vps_by_status(&self) -> Result<Vec<(VpsStatus, i64)>> {
         let rows: Vec<(String, i64)> =
-            sqlx::query_as("SELECT status, COUNT(*) FROM vps WHERE deleted_at IS NULL GROUP BY status")
-                .fetch_all(&self.read)
-                .await?;
+            sqlx::query_as("SELECT key, n FROM vps_tally WHERE dim = 'status' AND n > 0").fetch_all(&self.read).await?;
         rows.into_iter().map(|(s, n)| Ok((rows::parse_enum(&s)?, n))).collect()
     }
 

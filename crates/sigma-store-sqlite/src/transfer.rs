@@ -38,9 +38,9 @@ impl TransferStore for SqliteStore {
         options: ImportOptions,
         by: &AuditContext,
     ) -> Result<ImportReport> {
-        let (hostnames, ips) = plan::mentioned(&rows);
+        let mentioned = plan::mentioned(&rows);
         let mut tx = self.write.begin().await?;
-        let ctx = load_context(&mut tx, &hostnames, &ips).await?;
+        let ctx = load_context(&mut tx, &mentioned).await?;
         let plan = plan::plan_vps(rows, ctx, options);
         if !plan.should_write(options) {
             return Ok(plan.report);
@@ -101,7 +101,8 @@ fn json_list<T: ToString>(items: &[T]) -> String {
     serde_json::to_string(&items.iter().map(ToString::to_string).collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into())
 }
 
-async fn load_context(tx: &mut SqliteConnection, hostnames: &[String], ips: &[IpAddr]) -> Result<VpsImportContext> {
+async fn load_context(tx: &mut SqliteConnection, mentioned: &plan::Mentioned) -> Result<VpsImportContext> {
+    let (hostnames, ips) = (&mentioned.hostnames, &mentioned.ips);
     let providers: Vec<(String, String)> = sqlx::query_as("SELECT id, name FROM providers").fetch_all(&mut *tx).await?;
     let providers = providers.into_iter().map(|(id, name)| Ok((rows::uuid(&id)?, name))).collect::<Result<_>>()?;
     let live = sqlx::query(&format!("{VPS_SELECT} WHERE {LIVE} AND v.hostname IN (SELECT value FROM json_each(?))"))
@@ -123,7 +124,14 @@ async fn load_context(tx: &mut SqliteConnection, hostnames: &[String], ips: &[Ip
         let ip: IpAddr = ip.parse().map_err(sigma_store::StoreError::other)?;
         owners.insert(ip, (rows::uuid(&id)?, host));
     }
-    Ok(VpsImportContext { providers, live, owners })
+    let by_id = sqlx::query(&format!("{VPS_SELECT} WHERE v.id IN (SELECT value FROM json_each(?))"))
+        .bind(json_list(&mentioned.ids))
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(rows::vps)
+        .collect::<Result<_>>()?;
+    Ok(VpsImportContext { providers, live, owners, by_id })
 }
 
 async fn insert_provider(tx: &mut SqliteConnection, id: Uuid, d: &ProviderDraft) -> Result<()> {

@@ -5,9 +5,7 @@ use crate::{now, ts};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sigma_store::{Conflict, Result, StoreError, live_ips, search_text, unknown_provider};
-use sigma_types::{
-    CountBy, CurrencyAmount, Page, PageRequest, SortOrder, Source, Stats, Vps, VpsDraft, VpsFilter, VpsSort, VpsStatus,
-};
+use sigma_types::{CountBy, Page, PageRequest, SortOrder, Source, Stats, Vps, VpsDraft, VpsFilter, VpsSort, VpsStatus};
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use std::net::IpAddr;
@@ -491,39 +489,23 @@ pub(crate) async fn stats(pool: &sqlx::SqlitePool, today: NaiveDate) -> Result<S
         .fetch_one(pool),
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM providers").fetch_one(pool),
     )?;
-    let mut s = Stats { total_providers, expiring_7d: expiring.0, expiring_30d: expiring.1, ..Default::default() };
-    for st in VpsStatus::ALL {
-        s.by_status.insert(st.as_str().to_owned(), 0);
-    }
     let mut names: std::collections::HashMap<String, (String, String)> =
         providers.into_iter().map(|(id, name, key)| (id, (name, key))).collect();
     let mut by_provider = Vec::new();
+    let mut rest = Vec::new();
     for (dim, key, n, cost_e4) in tallies {
-        match dim.as_str() {
-            "status" => {
-                s.by_status.insert(key, n);
-            }
-            "country" => {
-                s.by_country.insert(key, n);
-            }
-            "purpose" => {
-                s.by_purpose.insert(key, n);
-            }
-            "provider" => {
-                let (provider_name, name_key) = names.remove(&key).unwrap_or_default();
-                by_provider.push((name_key, CountBy { provider_id: rows::uuid(&key)?, provider_name, count: n }));
-            }
-            "currency" => {
-                s.monthly_cost.push(CurrencyAmount { currency: key, amount: Decimal::new(cost_e4, 4).normalize() })
-            }
-            _ => {}
+        if dim == "provider" {
+            let (provider_name, name_key) = names.remove(&key).unwrap_or_default();
+            by_provider.push((name_key, CountBy { provider_id: rows::uuid(&key)?, provider_name, count: n }));
+        } else {
+            rest.push((dim, key, n, Decimal::new(cost_e4, 4)));
         }
     }
     // Most VPS first, then by name, as the PostgreSQL store orders them.
     by_provider.sort_by(|(ka, a), (kb, b)| b.count.cmp(&a.count).then_with(|| ka.cmp(kb)));
+    let mut s = sigma_store::stats_from_tallies(rest);
     s.by_provider = by_provider.into_iter().map(|(_, c)| c).collect();
-    s.monthly_cost.sort_by(|a, b| a.currency.cmp(&b.currency));
-    s.retired_vps = s.by_status.get("retired").copied().unwrap_or(0);
-    s.total_vps = s.by_status.values().sum::<i64>() - s.retired_vps;
+    s.total_providers = total_providers;
+    (s.expiring_7d, s.expiring_30d) = expiring;
     Ok(s)
 }

@@ -122,6 +122,36 @@ pub trait Store: TransferStore + AgentStore + Send + Sync + 'static {
 pub type DynStore = Arc<dyn Store>;
 
 /// What the audit log keeps of a resource: its JSON form.
+/// Dashboard figures from the running tallies both backends keep, given as
+/// `(dimension, key, count, summed monthly cost)` rows of the dimensions
+/// `status`, `country`, `purpose` and `currency`. Every status is present,
+/// with zero counts; providers, expiry and provider totals are the caller's.
+pub fn stats_from_tallies(rows: impl IntoIterator<Item = (String, String, i64, rust_decimal::Decimal)>) -> Stats {
+    let mut s = Stats::default();
+    for st in VpsStatus::ALL {
+        s.by_status.insert(st.as_str().to_owned(), 0);
+    }
+    for (dim, key, n, cost) in rows {
+        match dim.as_str() {
+            "status" => {
+                s.by_status.insert(key, n);
+            }
+            "country" => {
+                s.by_country.insert(key, n);
+            }
+            "purpose" => {
+                s.by_purpose.insert(key, n);
+            }
+            "currency" => s.monthly_cost.push(sigma_types::CurrencyAmount { currency: key, amount: cost.normalize() }),
+            _ => {}
+        }
+    }
+    s.monthly_cost.sort_by(|a, b| a.currency.cmp(&b.currency));
+    s.retired_vps = s.by_status.get("retired").copied().unwrap_or(0);
+    s.total_vps = s.by_status.values().sum::<i64>() - s.retired_vps;
+    s
+}
+
 pub fn audit_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }

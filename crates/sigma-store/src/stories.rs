@@ -23,8 +23,8 @@ macro_rules! story_tests {
             trash_restore_purge, ip_history_follows_every_change, update_checks_version,
             list_filters_sort_and_paginate, stats_add_up, concurrent_creates_keep_one,
             audit_records_every_change, stats_follow_every_change, search_follows_changes,
-            agent_claim_links_and_delivers_the_key_once, agent_heartbeats_and_transitions,
-            enrollment_tokens_limit_and_expire);
+            stats_survive_concurrent_writers, agent_claim_links_and_delivers_the_key_once,
+            agent_heartbeats_and_transitions, enrollment_tokens_limit_and_expire);
     };
     (@each $make:path; $($name:ident),+) => {
         $(
@@ -707,4 +707,41 @@ pub async fn search_follows_changes(store: &dyn Store) {
     store.purge_vps(v.id, &sys()).await.unwrap();
     assert!(find("nagoya", true).await.is_empty());
     assert_eq!(find("osaka", false).await, ["osaka-2"]);
+}
+
+/// Writers running side by side, each moving VPS between statuses and
+/// countries in its own order, all succeed and leave the tallies right.
+pub async fn stats_survive_concurrent_writers(store: &dyn Store) {
+    let today = Utc::now().date_naive();
+    let p = store.create_provider(&provider_draft("P"), &sys()).await.unwrap();
+    let writer = |w: usize| {
+        let p = p.clone();
+        async move {
+            let ctx = sys();
+            let (here, there) = if w.is_multiple_of(2) { ("JP", "US") } else { ("US", "JP") };
+            for i in 0..4 {
+                let first = (w + i).is_multiple_of(2);
+                let mut d = vps_draft(&p, &format!("w{w}-{i}"), &[]);
+                d.status = if first { VpsStatus::Active } else { VpsStatus::Provisioning };
+                d.country = here.into();
+                let v = store.create_vps(&d, Source::Manual, &ctx).await?;
+                d.status = if first { VpsStatus::Provisioning } else { VpsStatus::Active };
+                d.country = there.into();
+                let v = store.update_vps(v.id, &d, v.version, &ctx).await?;
+                if i == 3 {
+                    store.retire_vps(v.id, &ctx).await?;
+                }
+            }
+            Ok::<_, StoreError>(())
+        }
+    };
+    let results = futures::future::join_all((0..6).map(writer)).await;
+    assert!(results.iter().all(|r| r.is_ok()), "every writer succeeds: {results:?}");
+    let got = store.stats(today).await.unwrap();
+    let want = stats_by_listing(store).await;
+    assert_eq!(
+        (&got.by_status, &got.by_country, &got.monthly_cost),
+        (&want.by_status, &want.by_country, &want.monthly_cost)
+    );
+    assert_eq!((got.total_vps, got.retired_vps), (18, 6));
 }

@@ -7,9 +7,9 @@ use crate::{AuditContext, Result};
 use async_trait::async_trait;
 use sigma_types::{
     FieldErrors, ImportReport, ImportResult, ImportRow, Patch, Provider, ProviderCreate, ProviderDraft, ProviderPatch,
-    Vps, VpsCreate, VpsDraft, VpsFilter, VpsPatch, validate,
+    Vps, VpsCreate, VpsDraft, VpsFilter, VpsPatch, VpsStatus, validate,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use uuid::Uuid;
 
@@ -20,6 +20,9 @@ pub struct VpsImportRow {
     pub row: u64,
     /// Line of a CSV file where the record starts.
     pub line: Option<u64>,
+    /// The VPS's id when the file gives one (an export does): a stored VPS
+    /// with this id is the one the row updates, and a new VPS keeps it.
+    pub id: Option<Uuid>,
     /// The provider by name; wins over `patch.provider_id`.
     pub provider_name: Option<String>,
     /// The fields the record gives: absent ones keep the current value of
@@ -34,6 +37,8 @@ pub struct VpsImportRow {
 pub struct ProviderImportRow {
     pub row: u64,
     pub line: Option<u64>,
+    /// The provider's id when the file gives one, as for VPS.
+    pub id: Option<Uuid>,
     pub patch: ProviderPatch,
     pub errors: FieldErrors,
 }
@@ -73,11 +78,22 @@ pub trait TransferStore: Send + Sync {
     ) -> Result<ImportReport>;
 }
 
-/// The host names and addresses an import mentions, so that a backend can
-/// load just the live VPS and address owners the plan needs.
-pub fn mentioned(rows: &[VpsImportRow]) -> (Vec<String>, Vec<IpAddr>) {
+/// What an import mentions, so that a backend can load just the VPS and
+/// address owners the plan needs.
+#[derive(Debug, Default)]
+pub struct Mentioned {
+    pub hostnames: Vec<String>,
+    pub ips: Vec<IpAddr>,
+    pub ids: Vec<Uuid>,
+}
+
+/// The host names, addresses and ids an import mentions.
+pub fn mentioned(rows: &[VpsImportRow]) -> Mentioned {
     let mut hostnames = Vec::with_capacity(rows.len());
     let mut ips = Vec::with_capacity(rows.len());
+    let mut ids: Vec<Uuid> = rows.iter().filter_map(|r| r.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
     for r in rows {
         if let Patch::Value(h) = &r.patch.hostname
             && let Ok(h) = validate::hostname(h)
@@ -92,7 +108,7 @@ pub fn mentioned(rows: &[VpsImportRow]) -> (Vec<String>, Vec<IpAddr>) {
     hostnames.dedup();
     ips.sort_unstable();
     ips.dedup();
-    (hostnames, ips)
+    Mentioned { hostnames, ips, ids }
 }
 
 /// What the database holds that an import depends on.
@@ -104,6 +120,8 @@ pub struct VpsImportContext {
     pub live: Vec<Vps>,
     /// Live VPS holding addresses the import mentions: address → (id, host name).
     pub owners: HashMap<IpAddr, (Uuid, String)>,
+    /// VPS (live, retired or in the trash) whose ids the import mentions.
+    pub by_id: Vec<Vps>,
 }
 
 /// The writes an import comes down to, and its report.
@@ -131,19 +149,30 @@ enum Holder {
 }
 
 /// Decides, row by row in file order, what an import does. Rows see the
-/// effect of the rows before them: a host name may appear once, and an
-/// address freed by an earlier row may be taken by a later one.
+/// effect of the rows before them: a host name may appear once among the
+/// rows that stay live, and an address freed by an earlier row may be taken
+/// by a later one.
+///
+/// A row updates the stored VPS with the row's `id` (unless that one is in
+/// the trash); failing that, the live VPS with the row's host name, except
+/// for a retired row with an id of its own: that is a past VPS of the same
+/// name, as an export lists them, and is created. A new VPS keeps the row's
+/// id when no VPS has it, so that exporting and importing elsewhere keeps
+/// identities and importing the same file again changes nothing.
 pub fn plan_vps(rows: Vec<VpsImportRow>, ctx: VpsImportContext, options: ImportOptions) -> VpsImportPlan {
     let mut plan =
         VpsImportPlan { report: ImportReport { dry_run: options.dry_run, ..Default::default() }, ..Default::default() };
     let mut providers: HashMap<String, (Uuid, String)> =
         ctx.providers.iter().map(|(id, name)| (name.to_lowercase(), (*id, name.clone()))).collect();
-    let provider_ids: std::collections::HashSet<Uuid> = ctx.providers.iter().map(|(id, _)| *id).collect();
-    let mut new_provider_ids: std::collections::HashSet<Uuid> = Default::default();
+    let provider_ids: HashSet<Uuid> = ctx.providers.iter().map(|(id, _)| *id).collect();
+    let mut new_provider_ids: HashSet<Uuid> = Default::default();
     let live: HashMap<String, Vps> = ctx.live.into_iter().map(|v| (v.hostname.clone(), v)).collect();
+    let by_id: HashMap<Uuid, Vps> = ctx.by_id.into_iter().map(|v| (v.id, v)).collect();
     let mut owners: HashMap<IpAddr, Holder> =
         ctx.owners.into_iter().map(|(ip, (id, host))| (ip, Holder::Stored(id, host))).collect();
     let mut seen: HashMap<String, u64> = HashMap::with_capacity(rows.len());
+    let mut seen_ids: HashMap<Uuid, u64> = HashMap::new();
+    let mut matched: HashMap<Uuid, u64> = HashMap::new();
 
     for r in rows {
         let mut errors = r.errors;
@@ -162,14 +191,27 @@ pub fn plan_vps(rows: Vec<VpsImportRow>, ctx: VpsImportContext, options: ImportO
             id: None,
             errors: Default::default(),
         };
-        if let Some(h) = &hostname {
-            if let Some(first) = seen.get(h) {
-                errors.add("hostname", format!("{h:?} is also in row {first}; a host name may appear once"));
+        if let Some(id) = r.id {
+            if let Some(first) = seen_ids.get(&id) {
+                errors.add("id", format!("{id} is also in row {first}; an id may appear once"));
             } else {
-                seen.insert(h.clone(), r.row);
+                seen_ids.insert(id, r.row);
             }
         }
-        let existing = hostname.as_ref().and_then(|h| live.get(h));
+        let past = r.id.is_some() && matches!(r.patch.status, Patch::Value(VpsStatus::Retired));
+        let existing = match r.id.and_then(|id| by_id.get(&id)) {
+            Some(v) if v.deleted_at.is_none() => Some(v),
+            _ if past => None,
+            _ => hostname.as_ref().and_then(|h| live.get(h)),
+        };
+        if let Some(v) = existing {
+            match matched.get(&v.id) {
+                Some(first) => errors.add("hostname", format!("row {first} already changes this VPS ({})", v.id)),
+                None => {
+                    matched.insert(v.id, r.row);
+                }
+            }
+        }
 
         let mut patch = r.patch;
         match r.provider_name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
@@ -213,6 +255,23 @@ pub fn plan_vps(rows: Vec<VpsImportRow>, ctx: VpsImportContext, options: ImportO
                 None
             }
         };
+
+        // Host names are unique among live VPS: in the file and against
+        // the live VPS the row does not update.
+        if let Some(h) = &hostname
+            && draft.as_ref().is_none_or(VpsDraft::is_live)
+        {
+            if let Some(first) = seen.get(h) {
+                errors.add("hostname", format!("{h:?} is also in row {first}; a host name may appear once"));
+            } else {
+                seen.insert(h.clone(), r.row);
+            }
+            if let Some(other) = live.get(h)
+                && existing.is_none_or(|v| v.id != other.id)
+            {
+                errors.add("hostname", format!("{h:?} is already used by live VPS {}", other.id));
+            }
+        }
 
         if let (Some(d), Some(h)) = (&draft, &hostname)
             && d.is_live()
@@ -259,7 +318,7 @@ pub fn plan_vps(rows: Vec<VpsImportRow>, ctx: VpsImportContext, options: ImportO
                         }
                     }
                     None => {
-                        let id = Uuid::now_v7();
+                        let id = r.id.filter(|id| !by_id.contains_key(id)).unwrap_or_else(Uuid::now_v7);
                         report_row.result = ImportResult::Created;
                         report_row.id = (!options.dry_run).then_some(id);
                         plan.creates.push((id, d));
@@ -287,8 +346,9 @@ pub struct ProviderImportPlan {
     pub report: ImportReport,
 }
 
-/// Decides what a provider import does: rows match stored providers by
-/// name, ignoring case; a name may appear once.
+/// Decides what a provider import does: a row updates the stored provider
+/// with its `id`, else the one with its name (ignoring case); a name may
+/// appear once; a new provider keeps the row's id when no provider has it.
 pub fn plan_providers(
     rows: Vec<ProviderImportRow>,
     stored: Vec<Provider>,
@@ -298,8 +358,10 @@ pub fn plan_providers(
         report: ImportReport { dry_run: options.dry_run, ..Default::default() },
         ..Default::default()
     };
+    let by_id: HashMap<Uuid, Provider> = stored.iter().map(|p| (p.id, p.clone())).collect();
     let stored: HashMap<String, Provider> = stored.into_iter().map(|p| (p.name.to_lowercase(), p)).collect();
     let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut matched: HashMap<Uuid, u64> = HashMap::new();
     for r in rows {
         let mut errors = r.errors;
         let name = match &r.patch.name {
@@ -317,7 +379,19 @@ pub fn plan_providers(
                 seen.insert(k.clone(), r.row);
             }
         }
-        let existing = key.as_ref().and_then(|k| stored.get(k));
+        let by_name = key.as_ref().and_then(|k| stored.get(k));
+        let existing = r.id.and_then(|id| by_id.get(&id)).or(by_name);
+        if let Some(p) = existing {
+            if let Some(other) = by_name.filter(|o| o.id != p.id) {
+                errors.add("name", format!("{:?} is the name of another provider ({})", other.name, other.id));
+            }
+            match matched.get(&p.id) {
+                Some(first) => errors.add("name", format!("row {first} already changes this provider ({})", p.id)),
+                None => {
+                    matched.insert(p.id, r.row);
+                }
+            }
+        }
         let base = existing.map(ProviderCreate::from).unwrap_or_default();
         let draft = match r.patch.apply(base).validate() {
             Ok(d) => Some(d),
@@ -348,7 +422,9 @@ pub fn plan_providers(
                     }
                 }
                 None => {
-                    let id = Uuid::now_v7();
+                    let id =
+                        r.id.filter(|id| !by_id.contains_key(id) && !plan.creates.iter().any(|(c, _)| c == id))
+                            .unwrap_or_else(Uuid::now_v7);
                     row.result = ImportResult::Created;
                     row.id = (!options.dry_run).then_some(id);
                     plan.creates.push((id, d));

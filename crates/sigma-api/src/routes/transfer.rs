@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, Utc};
-use http_body_util::BodyExt;
+use futures::StreamExt;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -73,7 +73,7 @@ pub const VPS_COLUMNS: &[&str] = &[
     "retired_at",
 ];
 
-const VPS_READ_ONLY: &[&str] = &["id", "monthly_cost", "source", "created_at", "updated_at", "retired_at"];
+const VPS_READ_ONLY: &[&str] = &["monthly_cost", "source", "created_at", "updated_at", "retired_at"];
 
 pub const PROVIDER_COLUMNS: &[&str] = &[
     "id",
@@ -90,7 +90,7 @@ pub const PROVIDER_COLUMNS: &[&str] = &[
     "updated_at",
 ];
 
-const PROVIDER_READ_ONLY: &[&str] = &["id", "vps_count", "active_vps_count", "created_at", "updated_at"];
+const PROVIDER_READ_ONLY: &[&str] = &["vps_count", "active_vps_count", "created_at", "updated_at"];
 
 /// `103.1.2.3/china-telecom 2001:db8::1`: addresses with their label, space-separated.
 fn ips_cell(v: &Vps) -> String {
@@ -246,17 +246,32 @@ struct ProviderExportFilter {
 
 // ---------------------------------------------------------------- import
 
-/// Reads the body up to the import limit: 413 beyond it.
-async fn read_body(body: Body, limit: usize) -> ApiResult<bytes::Bytes> {
-    match http_body_util::Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(ApiError::new(
+/// Reads the body up to the import limit (413 beyond it) into one buffer
+/// sized from `Content-Length`, releasing each received chunk as it is
+/// copied: a large file is held once, not once in chunks and once joined.
+async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> ApiResult<Vec<u8>> {
+    let too_large = || {
+        ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
             format!("the import file is larger than the import limit of {limit} bytes"),
-        )),
-        Err(e) => Err(ApiError::bad_request(format!("cannot read the request body: {e}"))),
+        )
+    };
+    let announced =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<usize>().ok());
+    if announced.is_some_and(|n| n > limit) {
+        return Err(too_large());
     }
+    let mut out = Vec::with_capacity(announced.unwrap_or(64 * 1024));
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad_request(format!("cannot read the request body: {e}")))?;
+        if out.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
 }
 
 /// The format: the query's, else CSV for a `text/csv` body, else JSON.
@@ -314,7 +329,7 @@ async fn import_vps(
     body: Body,
 ) -> ApiResult<Json<ImportReport>> {
     let format = format_of(&query, &headers);
-    let bytes = read_body(body, state.import_body_limit).await?;
+    let bytes = read_body(body, &headers, state.import_body_limit).await?;
     let rows = tokio::task::spawn_blocking(move || match format {
         TransferFormat::Json => json_rows(&bytes, vps_json_row),
         TransferFormat::Csv => csv_rows(&bytes, VPS_COLUMNS, VPS_READ_ONLY, vps_csv_row),
@@ -340,7 +355,7 @@ async fn import_providers(
     body: Body,
 ) -> ApiResult<Json<ImportReport>> {
     let format = format_of(&query, &headers);
-    let bytes = read_body(body, state.import_body_limit).await?;
+    let bytes = read_body(body, &headers, state.import_body_limit).await?;
     let rows = tokio::task::spawn_blocking(move || match format {
         TransferFormat::Json => json_rows(&bytes, provider_json_row),
         TransferFormat::Csv => csv_rows(&bytes, PROVIDER_COLUMNS, PROVIDER_READ_ONLY, provider_csv_row),
@@ -383,23 +398,26 @@ fn element<T: DeserializeOwned + Default>(text: &str, errors: &mut FieldErrors) 
     }
 }
 
+/// What a JSON record gives beyond the editable fields.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct ProviderRef {
+struct RecordRefs {
+    id: Option<uuid::Uuid>,
     provider_name: Option<String>,
 }
 
 fn vps_json_row(row: u64, text: &str) -> VpsImportRow {
     let mut errors = FieldErrors::default();
     let patch: VpsPatch = element(text, &mut errors);
-    let named: ProviderRef = if errors.is_empty() { element(text, &mut errors) } else { ProviderRef::default() };
-    VpsImportRow { row, line: None, provider_name: named.provider_name, patch, errors }
+    let refs: RecordRefs = if errors.is_empty() { element(text, &mut errors) } else { RecordRefs::default() };
+    VpsImportRow { row, line: None, id: refs.id, provider_name: refs.provider_name, patch, errors }
 }
 
 fn provider_json_row(row: u64, text: &str) -> ProviderImportRow {
     let mut errors = FieldErrors::default();
     let patch: ProviderPatch = element(text, &mut errors);
-    ProviderImportRow { row, line: None, patch, errors }
+    let refs: RecordRefs = if errors.is_empty() { element(text, &mut errors) } else { RecordRefs::default() };
+    ProviderImportRow { row, line: None, id: refs.id, patch, errors }
 }
 
 // ---------------------------------------------------------------- CSV
@@ -430,6 +448,13 @@ fn csv_rows<R>(
     row: impl Fn(u64, u64, &[(&str, &str)]) -> R,
 ) -> ApiResult<Vec<R>> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    if bytes.starts_with(b"\xff\xfe") || bytes.starts_with(b"\xfe\xff") || bytes.iter().take(4096).any(|b| *b == 0) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_csv",
+            "the file is not UTF-8 text (it looks like UTF-16); save it as UTF-8",
+        ));
+    }
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(bytes);
     let header = reader.headers().map_err(|e| csv_error(&e))?.clone();
     if header.is_empty() || header.iter().all(|h| h.trim().is_empty()) {
@@ -499,6 +524,14 @@ fn cell<T>(
     }
 }
 
+/// The value of a cell, or `None` when it is empty or unreadable.
+fn value<T>(p: Patch<T>) -> Option<T> {
+    match p {
+        Patch::Value(v) => Some(v),
+        _ => None,
+    }
+}
+
 fn text(raw: &str) -> Result<String, String> {
     Ok(raw.to_owned())
 }
@@ -558,9 +591,11 @@ fn vps_csv_row(row: u64, line: u64, cells: &[(&str, &str)]) -> VpsImportRow {
     let mut e = FieldErrors::default();
     let mut p = VpsPatch::default();
     let mut provider_name = None;
+    let mut id = None;
     for &(name, raw) in cells {
         let e = &mut e;
         match name {
+            "id" => id = value(cell(e, name, raw, uuid)),
             "hostname" => p.hostname = cell(e, name, raw, text),
             "alias" => p.alias = cell(e, name, raw, text),
             "provider_name" => provider_name = Some(raw.trim().to_owned()).filter(|s| !s.is_empty()),
@@ -599,15 +634,17 @@ fn vps_csv_row(row: u64, line: u64, cells: &[(&str, &str)]) -> VpsImportRow {
     if matches!(p.ip_addresses, Patch::Null) {
         p.ip_addresses = Patch::Value(Vec::new());
     }
-    VpsImportRow { row, line: Some(line), provider_name, patch: p, errors: e }
+    VpsImportRow { row, line: Some(line), id, provider_name, patch: p, errors: e }
 }
 
 fn provider_csv_row(row: u64, line: u64, cells: &[(&str, &str)]) -> ProviderImportRow {
     let mut e = FieldErrors::default();
     let mut p = ProviderPatch::default();
+    let mut id = None;
     for &(name, raw) in cells {
         let e = &mut e;
         match name {
+            "id" => id = value(cell(e, name, raw, uuid)),
             "name" => p.name = cell(e, name, raw, text),
             "country" => p.country = cell(e, name, raw, text),
             "website" => p.website = cell(e, name, raw, text),
@@ -618,5 +655,5 @@ fn provider_csv_row(row: u64, line: u64, cells: &[(&str, &str)]) -> ProviderImpo
             _ => {}
         }
     }
-    ProviderImportRow { row, line: Some(line), patch: p, errors: e }
+    ProviderImportRow { row, line: Some(line), id, patch: p, errors: e }
 }

@@ -1,11 +1,15 @@
 //! HTTP tests: the real router on a real socket, on SQLite and PostgreSQL.
 
 mod common;
+mod tools;
 
 mod agents;
+mod ansible;
 mod audit;
 mod errors;
 mod openapi;
+mod prometheus;
 mod providers;
 mod service;
+mod transfer;
 mod vps;
