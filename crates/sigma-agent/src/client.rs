@@ -15,15 +15,6 @@ pub enum Failure {
     Status { status: u16, message: String, retry_after: Option<u64> },
 }
 
-impl Failure {
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            Failure::Status { status, .. } => Some(*status),
-            Failure::Transport(_) => None,
-        }
-    }
-}
-
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

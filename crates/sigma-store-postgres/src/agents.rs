@@ -189,13 +189,18 @@ async fn new_vps(tx: &mut PgConnection, a: &Agent, defaults: &NewVpsDefaults, by
     Ok(v.id)
 }
 
+/// Agent id, VPS id, status, last heartbeat, latest metrics.
+type VpsAgentRow = (Uuid, Uuid, String, Option<DateTime<Utc>>, Option<serde_json::Value>);
+/// Agent id, VPS id, host name, whether it came online, heartbeat time.
+type BeatRow = (Uuid, Option<Uuid>, String, bool, DateTime<Utc>);
+
 /// Fills the `agent` field of VPS from their agents.
 pub(crate) async fn attach(pool: &PgPool, list: &mut [Vps]) -> Result<()> {
     if list.is_empty() {
         return Ok(());
     }
     let ids: Vec<Uuid> = list.iter().map(|v| v.id).collect();
-    let rows: Vec<(Uuid, Uuid, String, Option<DateTime<Utc>>, Option<serde_json::Value>)> =
+    let rows: Vec<VpsAgentRow> =
         sqlx::query_as("SELECT id, vps_id, status, last_heartbeat_at, heartbeat FROM agents WHERE vps_id = ANY($1)")
             .bind(ids)
             .fetch_all(pool)
@@ -360,7 +365,7 @@ impl AgentStore for PostgresStore {
         let data: Vec<&serde_json::Value> = unique.iter().map(|b| &b.data).collect();
         let (rows, came_online) = self
             .in_tx(async |tx| {
-                let rows: Vec<(Uuid, Option<Uuid>, String, bool, DateTime<Utc>)> = sqlx::query_as(
+                let rows: Vec<BeatRow> = sqlx::query_as(
                     "UPDATE agents a SET last_heartbeat_at = b.at, offline_after = b.deadline, hostname = b.hostname,
                      agent_version = b.version, heartbeat = b.data,
                      status_changed_at = CASE WHEN a.status <> 'online' THEN b.at ELSE a.status_changed_at END,

@@ -241,6 +241,9 @@ async fn transitions(tx: &mut SqliteConnection, list: &[AgentTransition]) -> Res
     Ok(())
 }
 
+/// Agent id, VPS id, host name, whether it came online, heartbeat time.
+type BeatRow = (String, Option<String>, String, bool, String);
+
 /// Rows per statement of a heartbeat batch (7 parameters each, well under
 /// SQLite's limit of 32766).
 const BATCH: usize = 500;
@@ -394,8 +397,7 @@ impl AgentStore for SqliteStore {
                 ") AS b WHERE agents.id = b.column1 AND agents.key_hash = b.column2
                  RETURNING agents.id, agents.vps_id, agents.hostname, agents.status_changed_at = agents.last_heartbeat_at, agents.last_heartbeat_at",
             );
-            let rows: Vec<(String, Option<String>, String, bool, String)> =
-                q.build_query_as().fetch_all(&mut *tx).await?;
+            let rows: Vec<BeatRow> = q.build_query_as().fetch_all(&mut *tx).await?;
             for (id, vps, hostname, changed, at) in rows {
                 let agent_id = uuid(&id)?;
                 let vps_id = vps.as_deref().map(uuid).transpose()?;
