@@ -14,3 +14,13 @@ BENCH_ARGS ?=
 bench:
 	$(CARGO) build --release -p sigma-api -p sigma-bench
 	$(BENCH_TARGET_DIR)/release/sigma-bench --server $(BENCH_TARGET_DIR)/release/sigma-api $(BENCH_ARGS)
+
+# `make bench-agents`: heartbeat ingest on both backends and the agent's
+# footprint next to prometheus-node-exporter (docs/BENCHMARKS.md).
+#   make bench-agents BENCH_AGENTS_ARGS="--write docs/BENCHMARKS.md"
+BENCH_AGENTS_ARGS ?=
+
+.PHONY: bench-agents
+bench-agents:
+	$(CARGO) build --release -p sigma-api -p sigma-agent -p sigma-bench
+	$(BENCH_TARGET_DIR)/release/sigma-bench-agents $(BENCH_AGENTS_ARGS)

@@ -34,6 +34,9 @@ const KNOWN_ENV: &[&str] = &[
     "SIGMA_LOGIN_RATE_LIMIT",
     "SIGMA_LOGIN_MAX_FAILURES",
     "SIGMA_LOGIN_LOCK",
+    "SIGMA_AGENT_HEARTBEAT_INTERVAL",
+    "SIGMA_AGENT_SWEEP_INTERVAL",
+    "SIGMA_AGENT_REGISTER_LIMIT",
 ];
 
 /// Shortest accepted `SIGMA_JWT_SECRET`.
@@ -142,6 +145,15 @@ pub struct Settings {
     /// Seconds an e-mail address stays locked [default: 900].
     #[arg(long, env = "SIGMA_LOGIN_LOCK", global = true, value_name = "SECS")]
     pub login_lock: Option<u64>,
+    /// Seconds between agent heartbeats that the server asks for [default: each agent's own setting].
+    #[arg(long, env = "SIGMA_AGENT_HEARTBEAT_INTERVAL", global = true, value_name = "SECS")]
+    pub agent_heartbeat_interval: Option<u64>,
+    /// Seconds between checks for agents gone offline [default: 5].
+    #[arg(long, env = "SIGMA_AGENT_SWEEP_INTERVAL", global = true, value_name = "SECS")]
+    pub agent_sweep_interval: Option<u64>,
+    /// Agent registrations accepted per source address and minute [default: 20].
+    #[arg(long, env = "SIGMA_AGENT_REGISTER_LIMIT", global = true, value_name = "N")]
+    pub agent_register_limit: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, Deserialize)]
@@ -176,6 +188,9 @@ struct FileSettings {
     login_rate_limit: Option<u32>,
     login_max_failures: Option<u32>,
     login_lock: Option<u64>,
+    agent_heartbeat_interval: Option<u64>,
+    agent_sweep_interval: Option<u64>,
+    agent_register_limit: Option<u32>,
 }
 
 /// The effective configuration.
@@ -204,6 +219,12 @@ pub struct Config {
     pub login_rate_limit: u32,
     pub login_max_failures: u32,
     pub login_lock: Duration,
+    /// The heartbeat interval the server asks agents for; `None` leaves it to each agent.
+    pub agent_heartbeat_interval: Option<Duration>,
+    /// How often the offline check runs.
+    pub agent_sweep_interval: Duration,
+    /// Agent registrations accepted per source address and minute.
+    pub agent_register_limit: u32,
 }
 
 impl Config {
@@ -286,6 +307,18 @@ impl Config {
         if login_max_failures == 0 {
             bail!("login_max_failures must be at least 1");
         }
+        let agent_heartbeat_interval = settings.agent_heartbeat_interval.or(file.agent_heartbeat_interval);
+        if agent_heartbeat_interval.is_some_and(|s| !(1..=86_400).contains(&s)) {
+            bail!("the agent heartbeat interval must be between 1 and 86400 seconds");
+        }
+        let agent_sweep_interval = settings.agent_sweep_interval.or(file.agent_sweep_interval).unwrap_or(5);
+        if !(1..=3600).contains(&agent_sweep_interval) {
+            bail!("the agent sweep interval must be between 1 and 3600 seconds");
+        }
+        let agent_register_limit = settings.agent_register_limit.or(file.agent_register_limit).unwrap_or(20);
+        if agent_register_limit == 0 {
+            bail!("the agent registration limit must be at least 1 per minute");
+        }
         Ok(Config {
             jwt_secret: jwt_secret.map(Into::into),
             dev: settings.dev.or(file.dev).unwrap_or(false),
@@ -306,6 +339,9 @@ impl Config {
             body_limit,
             import_body_limit,
             shutdown_timeout: Duration::from_secs(settings.shutdown_timeout.or(file.shutdown_timeout).unwrap_or(30)),
+            agent_heartbeat_interval: agent_heartbeat_interval.map(Duration::from_secs),
+            agent_sweep_interval: Duration::from_secs(agent_sweep_interval),
+            agent_register_limit,
         })
     }
 
@@ -332,7 +368,8 @@ impl Config {
         format!(
             "listen = {}\ndatabase_url = {}\napi_key = {}\nlog = {}\nlog_format = {:?}\nrequest_timeout = {}s\nbody_limit = {} bytes\nimport_body_limit = {} bytes\nshutdown_timeout = {}s\n\
              jwt_secret = {}\ndev = {}\ntoken_ttl = {}s\nadmin_email = {}\nredis_url = {}\ntrusted_proxies = {}\n\
-             rate_limit = {}/min\nlogin_rate_limit = {}/min\nlogin_max_failures = {}\nlogin_lock = {}s",
+             rate_limit = {}/min\nlogin_rate_limit = {}/min\nlogin_max_failures = {}\nlogin_lock = {}s\n\
+             agent_heartbeat_interval = {}\nagent_sweep_interval = {}s\nagent_register_limit = {}/min",
             self.listen,
             redact_url(self.database_url.expose_secret()),
             if self.api_key.is_some() { "(set)" } else { "(none: the API is open)" },
@@ -362,6 +399,9 @@ impl Config {
             self.login_rate_limit,
             self.login_max_failures,
             self.login_lock.as_secs(),
+            self.agent_heartbeat_interval.map_or("(each agent's own)".to_owned(), |d| format!("{}s", d.as_secs())),
+            self.agent_sweep_interval.as_secs(),
+            self.agent_register_limit,
         )
     }
 }

@@ -1,11 +1,14 @@
 //! The Sigma API server as a library, so tests and benchmarks run the real
 //! thing: [`router`] builds the application, [`serve`] runs it.
 
+pub mod agent_auth;
 pub mod auth;
 pub mod client_ip;
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod extract;
+pub mod jobs;
 pub mod metrics;
 pub mod openapi;
 pub mod ratelimit;
@@ -13,11 +16,14 @@ pub mod routes;
 pub mod state;
 pub mod ui;
 
+use crate::agent_auth::RegisterLimiter;
 use crate::auth::Auth;
 use crate::config::Config;
+use crate::events::Events;
+use crate::jobs::heartbeats::HeartbeatWriter;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
-use crate::state::AppState;
+use crate::state::{AgentSettings, AppState};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, StatusCode};
@@ -47,6 +53,8 @@ pub async fn open_store(database_url: &str) -> Result<DynStore, StoreError> {
 
 /// The state the server runs with. Without a JWT secret (development
 /// mode) login tokens are signed with a random one, valid until a restart.
+/// Starts the background jobs (heartbeat writer, offline check) on the
+/// current Tokio runtime; they stop when the state is dropped.
 pub fn state(store: DynStore, config: &Config) -> AppState {
     let metrics = Arc::new(Metrics::new(store.backend()));
     let secret = match &config.jwt_secret {
@@ -65,6 +73,9 @@ pub fn state(store: DynStore, config: &Config) -> AppState {
         None => RateLimiter::in_memory(limits),
     };
     let lock_for = chrono::TimeDelta::from_std(config.login_lock).unwrap_or(chrono::TimeDelta::minutes(15));
+    let events = Events::default();
+    let (heartbeats, writer) = HeartbeatWriter::start(store.clone(), events.clone());
+    let sweep = jobs::offline::start(store.clone(), events.clone(), config.agent_sweep_interval);
     AppState {
         store,
         auth: Arc::new(Auth::new(config.api_key.clone(), &secret, config.token_ttl)),
@@ -76,6 +87,13 @@ pub fn state(store: DynStore, config: &Config) -> AppState {
             lock_for,
         },
         import_body_limit: config.import_body_limit,
+        events,
+        heartbeats,
+        agents: Arc::new(AgentSettings {
+            heartbeat_interval: config.agent_heartbeat_interval,
+            limiter: RegisterLimiter::new(config.agent_register_limit),
+        }),
+        jobs: Arc::new(vec![writer, sweep]),
     }
 }
 
@@ -99,9 +117,9 @@ pub async fn bootstrap_admin(state: &AppState, config: &Config) -> anyhow::Resul
     Ok(())
 }
 
-/// The `/api` routes and the service routes, with the OpenAPI document
-/// that describes them all.
-pub fn routes() -> (Router<AppState>, Router<AppState>, OpenApi) {
+/// The `/api` routes for users, the `/api/agent/*` routes for agents and
+/// the service routes, with the OpenAPI document that describes them all.
+pub fn routes() -> (Router<AppState>, Router<AppState>, Router<AppState>, OpenApi) {
     let api = OpenApiRouter::with_openapi(openapi::base())
         .merge(routes::providers::router())
         .merge(routes::vps::router())
@@ -113,11 +131,15 @@ pub fn routes() -> (Router<AppState>, Router<AppState>, OpenApi) {
         .merge(routes::api_keys::router())
         .merge(routes::prometheus::router())
         .merge(routes::ansible::router())
-        .merge(routes::transfer::router());
+        .merge(routes::transfer::router())
+        .merge(routes::agents::router())
+        .merge(routes::events::router());
     let (api, mut doc) = api.split_for_parts();
+    let (agent, agent_doc) = routes::agent::router().split_for_parts();
+    doc.merge(agent_doc);
     let (service, service_doc) = routes::service::router().split_for_parts();
     doc.merge(service_doc);
-    (api, service, openapi::finish(doc))
+    (api, agent, service, openapi::finish(doc))
 }
 
 /// The whole application, with the web UI when this binary carries it.
@@ -128,12 +150,14 @@ pub fn router(state: AppState, config: &Config) -> Router {
 /// The whole application, serving `ui` (or the page saying how to build
 /// it) for the paths no route matches.
 pub fn router_with_ui(state: AppState, config: &Config, ui: Option<Arc<ui::Ui>>) -> Router {
-    let (api, service, doc) = routes();
+    let (api, agent, service, doc) = routes();
     Router::new()
         .merge(
             api.layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
                 .layer(middleware::from_fn_with_state(state.clone(), ratelimit::limit)),
         )
+        // Agents authenticate with their own keys, per route (agent_auth.rs).
+        .merge(agent)
         .merge(service)
         .merge(SwaggerUi::new("/swagger-ui").url("/api-docs/openapi.json", doc))
         .fallback(move |request: Request| ui::fallback(ui.clone(), request))
@@ -161,8 +185,14 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let (closing, closing_rx) = tokio::sync::watch::channel(false);
+    let app = app.layer(axum::Extension(routes::events::Closing(closing_rx)));
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Live event streams never end by themselves: end them now.
+            let _ = closing.send(true);
+        })
         .await
 }
 

@@ -16,6 +16,9 @@ use utoipa::{Modify, OpenApi as _};
         (name = "providers", description = "Companies VPS are rented from"),
         (name = "vps", description = "The VPS inventory"),
         (name = "stats", description = "Dashboard totals"),
+        (name = "agents", description = "Agents as operators see them: claims, keys, enrolment tokens"),
+        (name = "agent", description = "The agent's own side: registration, claim status, heartbeat, configuration"),
+        (name = "events", description = "Live fleet events (Server-Sent Events)"),
         (name = "audit", description = "Who changed what, when"),
         (name = "service", description = "Health and metrics, without credentials")
     ),
@@ -37,6 +40,8 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
     components.add_security_scheme("api_key", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))));
     components
         .add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    components
+        .add_security_scheme("agent_key", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Agent-Key"))));
     doc.security = Some(vec![
         SecurityRequirement::new("api_key", Vec::<String>::new()),
         SecurityRequirement::new("bearer", Vec::<String>::new()),

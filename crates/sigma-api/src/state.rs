@@ -1,8 +1,13 @@
+use crate::agent_auth::RegisterLimiter;
 use crate::auth::Auth;
+use crate::events::Events;
+use crate::jobs::JobGuard;
+use crate::jobs::heartbeats::HeartbeatWriter;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
 use sigma_store::{DynStore, LockPolicy};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// What every handler may reach.
 #[derive(Clone)]
@@ -15,4 +20,18 @@ pub struct AppState {
     pub lock_policy: LockPolicy,
     /// Largest accepted import file, in bytes.
     pub import_body_limit: usize,
+    /// Live events for `/api/events`.
+    pub events: Events,
+    /// The coalescing heartbeat writer.
+    pub heartbeats: HeartbeatWriter,
+    pub agents: Arc<AgentSettings>,
+    /// Background jobs, stopped when the last clone of the state is dropped.
+    pub jobs: Arc<Vec<JobGuard>>,
+}
+
+/// How the server treats agents.
+pub struct AgentSettings {
+    /// The heartbeat interval asked of agents; `None`: each agent's own.
+    pub heartbeat_interval: Option<Duration>,
+    pub limiter: RegisterLimiter,
 }

@@ -2,6 +2,7 @@
 //! indexes that keep host names and addresses with one live VPS even when
 //! writers race.
 
+mod agents;
 mod audit;
 mod auth;
 mod rows;
@@ -288,11 +289,16 @@ impl Store for PostgresStore {
         sort: VpsSort,
         order: SortOrder,
     ) -> Result<Page<Vps>> {
-        vps::list(&self.pool, filter, page, sort, order).await
+        let mut page = vps::list(&self.pool, filter, page, sort, order).await?;
+        agents::attach(&self.pool, &mut page.data).await?;
+        Ok(page)
     }
 
     async fn get_vps(&self, id: Uuid) -> Result<Vps> {
-        rows::get_vps(&self.pool, id).await
+        let mut v = [rows::get_vps(&self.pool, id).await?];
+        agents::attach(&self.pool, &mut v).await?;
+        let [v] = v;
+        Ok(v)
     }
 
     async fn create_vps(&self, draft: &VpsDraft, source: Source, by: &AuditContext) -> Result<Vps> {
@@ -316,7 +322,12 @@ impl Store for PostgresStore {
         };
         match self.in_tx(write).await {
             Err(e) => Err(self.name_the_winner(e, Some(id), &draft.hostname, &vps::draft_ips(draft)).await),
-            ok => ok,
+            Ok(v) => {
+                let mut v = [v];
+                agents::attach(&self.pool, &mut v).await?;
+                let [v] = v;
+                Ok(v)
+            }
         }
     }
 

@@ -144,7 +144,7 @@ pub(crate) fn push_draft(b: &mut sqlx::query_builder::Separated<'_, '_, Postgres
 
 /// Fails unless the provider exists, and keeps it from being deleted until
 /// the transaction ends.
-async fn ensure_provider(tx: &mut PgConnection, id: Uuid) -> Result<()> {
+pub(crate) async fn ensure_provider(tx: &mut PgConnection, id: Uuid) -> Result<()> {
     let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM providers WHERE id = $1 FOR KEY SHARE")
         .bind(id)
         .fetch_optional(&mut *tx)

@@ -2,6 +2,7 @@
 //! serialises writes anyway; one writer means no `SQLITE_BUSY`) and a pool
 //! of readers.
 
+mod agents;
 mod audit;
 mod auth;
 mod rows;
@@ -243,11 +244,16 @@ impl Store for SqliteStore {
         sort: VpsSort,
         order: SortOrder,
     ) -> Result<Page<Vps>> {
-        vps::list(&self.read, filter, page, sort, order).await
+        let mut page = vps::list(&self.read, filter, page, sort, order).await?;
+        agents::attach(&self.read, &mut page.data).await?;
+        Ok(page)
     }
 
     async fn get_vps(&self, id: Uuid) -> Result<Vps> {
-        rows::get_vps(&self.read, id).await
+        let mut v = [rows::get_vps(&self.read, id).await?];
+        agents::attach(&self.read, &mut v).await?;
+        let [v] = v;
+        Ok(v)
     }
 
     async fn create_vps(&self, draft: &VpsDraft, source: Source, by: &AuditContext) -> Result<Vps> {
@@ -264,6 +270,9 @@ impl Store for SqliteStore {
         let v = vps::update(&mut tx, id, draft, version).await?;
         vps_change(&mut tx, by, "update", Some(&before), Some(&v)).await?;
         tx.commit().await?;
+        let mut v = [v];
+        agents::attach(&self.read, &mut v).await?;
+        let [v] = v;
         Ok(v)
     }
 
@@ -337,7 +346,7 @@ impl Store for SqliteStore {
 }
 
 /// Records a VPS change, unless nothing changed (an idempotent call).
-async fn vps_change(
+pub(crate) async fn vps_change(
     tx: &mut sqlx::SqliteConnection,
     by: &AuditContext,
     action: &str,

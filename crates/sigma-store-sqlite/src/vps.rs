@@ -120,7 +120,7 @@ pub(crate) fn push_draft(b: &mut sqlx::query_builder::Separated<'_, '_, Sqlite, 
         .push_bind(search_text(d));
 }
 
-async fn ensure_provider(tx: &mut SqliteConnection, id: Uuid) -> Result<()> {
+pub(crate) async fn ensure_provider(tx: &mut SqliteConnection, id: Uuid) -> Result<()> {
     let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM providers WHERE id = ?")
         .bind(id.to_string())
         .fetch_optional(&mut *tx)

@@ -2,12 +2,15 @@
 //! PostgreSQL), one error type, and the test stories both backends pass.
 
 pub mod auth;
+pub mod agent_stories;
+pub mod agents;
 mod error;
 pub mod ip;
 pub mod stories;
 pub mod transfer;
 
 pub use auth::{ApiKeyGrant, AuthStore, LockPolicy, NewApiKey, NewUser, UserSecrets, UserUpdate};
+pub use agents::AgentStore;
 pub use error::{BoxError, Conflict, StoreError, unknown_provider};
 pub use transfer::{ImportOptions, ProviderImportRow, TransferStore, VpsImportRow};
 
@@ -57,7 +60,7 @@ pub struct PoolState {
 /// Everything Sigma keeps. Implementations must make each method one
 /// transaction: on any error nothing is changed.
 #[async_trait]
-pub trait Store: TransferStore + AuthStore + Send + Sync + 'static {
+pub trait Store: TransferStore + AuthStore + AgentStore + Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     /// Succeeds when the database answers a trivial query.

@@ -4,6 +4,7 @@
 mod auth;
 pub use auth::*;
 
+pub use crate::agent_stories::*;
 use crate::{AuditContext, Store, StoreError};
 use chrono::{Days, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -26,7 +27,8 @@ macro_rules! story_tests {
             list_filters_sort_and_paginate, stats_add_up, concurrent_creates_keep_one,
             audit_records_every_change, stats_follow_every_change, search_follows_changes,
             stats_survive_concurrent_writers, users_crud_and_last_admin, failed_logins_lock_an_address,
-            totp_steps_and_recovery_codes, api_keys_lifecycle);
+            totp_steps_and_recovery_codes, api_keys_lifecycle, agent_claim_links_and_delivers_the_key_once,
+            agent_heartbeats_and_transitions, enrollment_tokens_limit_and_expire);
     };
     (@each $make:path; $($name:ident),+) => {
         $(

@@ -5,6 +5,7 @@
 //! become trusted values only through `validate`, which collects every field
 //! error at once so a form can show them all.
 
+mod agent;
 mod audit;
 mod auth;
 mod codes;
@@ -18,6 +19,11 @@ mod stats;
 pub mod validate;
 mod vps;
 
+pub use agent::{
+    Agent, AgentClaim, AgentConfig, AgentFilter, AgentListQuery, AgentRegister, AgentRegistered, AgentRegistration,
+    ClaimStatus, EnrollmentToken, EnrollmentTokenCreate, EnrollmentTokenCreated, EnrollmentTokenDraft, FilesystemUsage,
+    FleetEvent, Heartbeat, ListeningPort, LoadAverages, NetworkBytes, NewVpsDefaults, Usage, is_sha256_hex,
+};
 pub use audit::{ActorKind, AuditActor, AuditEntry, AuditFilter, AuditQuery};
 pub use auth::{
     ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyListQuery, ApiKeyRequest, LoginRequest, LoginResponse, Me,

@@ -1,9 +1,12 @@
 //! One module per resource; each exposes `router()`.
 
+pub mod agent;
+pub mod agents;
 pub mod ansible;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod events;
 pub mod ip_history;
 pub mod prometheus;
 pub mod providers;

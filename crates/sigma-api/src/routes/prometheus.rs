@@ -8,11 +8,12 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use chrono::Utc;
-use sigma_types::{IpLabel, TargetGroup, TargetJob, TargetsQuery, Vps, VpsFilterQuery, VpsStatus};
-use std::collections::BTreeMap;
+use sigma_types::{Agent, IpLabel, TargetGroup, TargetJob, TargetsQuery, Vps, VpsFilterQuery, VpsStatus};
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(targets))
@@ -23,7 +24,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// `retiring` with monitoring enabled, at `node_exporter_port` of its first
 /// address (or the first address with `label`). The VPS filters narrow the
 /// list further, so that each regional Prometheus asks for its own region.
-/// VPS without a suitable address are left out.
+/// VPS without a suitable address are left out. With `job=agent`, the same
+/// VPS list the agents' own `/metrics` instead (those whose agent serves it
+/// beyond loopback).
 #[utoipa::path(get, path = "/api/prometheus/targets", tag = "integrations", params(VpsFilterQuery, TargetsQuery),
     responses((status = 200, description = "Target groups, one per VPS", body = Vec<TargetGroup>)))]
 async fn targets(
@@ -33,10 +36,6 @@ async fn targets(
     AppQuery(query): AppQuery<TargetsQuery>,
 ) -> ApiResult<Json<Vec<TargetGroup>>> {
     let mut filter = filter.validate(Utc::now().date_naive()).map_err(ApiError::validation)?;
-    if query.job.unwrap_or_default() == TargetJob::Agent {
-        // Agents do not exist yet: no agent serves /metrics.
-        return Ok(Json(Vec::new()));
-    }
     // Filters narrow the monitored set; they never widen it.
     filter.statuses = if filter.statuses.is_empty() {
         VpsStatus::MONITORED.to_vec()
@@ -48,7 +47,36 @@ async fn targets(
     }
     filter.monitoring_enabled = Some(true);
     let fleet = state.store.all_vps(&filter).await?;
+    if query.job.unwrap_or_default() == TargetJob::Agent {
+        let agents = state.store.linked_agents().await?;
+        return Ok(Json(agent_targets(&fleet, &agents, query.label)));
+    }
     Ok(Json(fleet.iter().filter_map(|v| target_group(v, query.label)).collect()))
+}
+
+/// The agents' own `/metrics`: one entry per VPS of `fleet` whose agent
+/// reported a `metrics_port` (an agent serving only on loopback reports
+/// none), at the same address node_exporter would be scraped at, with the
+/// VPS labels and `agent_id`.
+fn agent_targets(fleet: &[Vps], agents: &[Agent], label: Option<IpLabel>) -> Vec<TargetGroup> {
+    let ports: HashMap<Uuid, (Uuid, u16)> = agents
+        .iter()
+        .filter_map(|a| {
+            let port = a.metrics.as_ref()?.get("metrics_port")?.as_u64()?;
+            Some((a.vps_id?, (a.id, u16::try_from(port).ok().filter(|p| *p > 0)?)))
+        })
+        .collect();
+    fleet
+        .iter()
+        .filter_map(|v| {
+            let (agent_id, port) = ports.get(&v.id)?;
+            let mut group = target_group(v, label)?;
+            let host = group.targets[0].rsplit_once(':').map(|(h, _)| h.to_owned())?;
+            group.targets = vec![format!("{host}:{port}")];
+            group.labels.insert("agent_id".into(), agent_id.to_string());
+            Some(group)
+        })
+        .collect()
 }
 
 /// `host:port` with an IPv6 host in brackets.

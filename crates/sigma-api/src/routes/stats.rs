@@ -17,5 +17,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/stats", tag = "stats",
     responses((status = 200, description = "Fleet totals", body = Stats)))]
 async fn stats(State(state): State<AppState>, _: Reader) -> ApiResult<Json<Stats>> {
-    Ok(Json(state.store.stats(Utc::now().date_naive()).await?))
+    let (mut stats, agents) = tokio::try_join!(state.store.stats(Utc::now().date_naive()), state.store.agent_counts())?;
+    stats.agents = agents;
+    Ok(Json(stats))
 }

@@ -47,6 +47,7 @@ async fn create_vps(
 ) -> ApiResult<impl IntoResponse> {
     let draft = body.validate().map_err(ApiError::validation)?;
     let v = state.store.create_vps(&draft, Source::Manual, &op.audit).await?;
+    state.events.vps_changed(&v, "created");
     let location = format!("/api/vps/{}", v.id);
     Ok((StatusCode::CREATED, etag_header(v.version), [(header::LOCATION, location)], Json(v)))
 }
@@ -93,6 +94,7 @@ async fn patch_vps(
     )
     .await
     .map_err(not_found)?;
+    state.events.vps_changed(&v, "updated");
     Ok((etag_header(v.version), Json(v)))
 }
 
@@ -135,9 +137,12 @@ async fn delete_vps(
 ) -> ApiResult<StatusCode> {
     if query.purge.unwrap_or(false) {
         op.actor.require(Role::Admin)?;
+        let v = state.store.get_vps(id).await.map_err(not_found)?;
         state.store.purge_vps(id, &op.audit).await.map_err(not_found)?;
+        state.events.vps_changed(&v, "purged");
     } else {
-        state.store.trash_vps(id, &op.audit).await.map_err(not_found)?;
+        let v = state.store.trash_vps(id, &op.audit).await.map_err(not_found)?;
+        state.events.vps_changed(&v, "trashed");
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -151,6 +156,7 @@ async fn delete_vps(
         (status = 409, description = "The VPS is in the trash", body = ErrorBody)))]
 async fn retire_vps(State(state): State<AppState>, op: Operator, Id(id): Id) -> ApiResult<impl IntoResponse> {
     let v = state.store.retire_vps(id, &op.audit).await.map_err(not_found)?;
+    state.events.vps_changed(&v, "retired");
     Ok((etag_header(v.version), Json(v)))
 }
 
@@ -162,6 +168,7 @@ async fn retire_vps(State(state): State<AppState>, op: Operator, Id(id): Id) -> 
         (status = 409, description = "Its host name or an address was taken meanwhile", body = ErrorBody)))]
 async fn restore_vps(State(state): State<AppState>, op: Operator, Id(id): Id) -> ApiResult<impl IntoResponse> {
     let v = state.store.restore_vps(id, &op.audit).await.map_err(not_found)?;
+    state.events.vps_changed(&v, "restored");
     Ok((etag_header(v.version), Json(v)))
 }
 

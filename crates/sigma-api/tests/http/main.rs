@@ -3,6 +3,7 @@
 mod common;
 mod tools;
 
+mod agents;
 mod ansible;
 mod audit;
 mod auth;

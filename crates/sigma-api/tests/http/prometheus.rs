@@ -161,7 +161,7 @@ async fn targets_format_and_filters(app: TestApp) {
         ("?status=suspended", &[]),
         ("?status=retired&status=active", &["tokyo-1"]),
         ("?monitoring_enabled=false", &[]),
-        // Agents have their own job; none exist yet.
+        // Agents have their own job; no agent reports in this fleet.
         ("?job=agent", &[]),
         ("?job=node&country=US", &["la-1"]),
     ] {

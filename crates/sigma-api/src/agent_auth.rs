@@ -1,0 +1,127 @@
+//! Agent credentials: per-agent keys (valid only on `/api/agent/*`),
+//! the secrets Sigma makes for agents and enrolment tokens, and the rate
+//! limit on registrations.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::{HeaderMap, header, request::Parts};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+/// Prefix of agent keys, so that a leaked key is recognisable.
+pub const AGENT_KEY_PREFIX: &str = "sga_";
+/// Prefix of enrolment tokens.
+pub const ENROLLMENT_TOKEN_PREFIX: &str = "sge_";
+
+/// Lower-case hex SHA-256: how keys, claim tokens and enrolment tokens are
+/// stored. Each is 256 random bits, so a plain hash cannot be reversed.
+pub fn sha256_hex(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// A new secret: `prefix` and 32 random bytes in hex.
+pub fn new_secret(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system's random source");
+    format!("{prefix}{}", hex::encode(bytes))
+}
+
+/// The agent a request's key belongs to.
+#[derive(Debug, Clone)]
+pub struct AgentKey {
+    pub agent_id: Uuid,
+    pub vps_id: Option<Uuid>,
+    /// The stored hash of the key, so that a write can check it still holds.
+    pub key_hash: String,
+}
+
+fn presented_agent_key(headers: &HeaderMap) -> Option<&str> {
+    if let Some(key) = headers.get("x-agent-key").and_then(|v| v.to_str().ok()) {
+        return Some(key.trim());
+    }
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+impl FromRequestParts<AppState> for AgentKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let key = presented_agent_key(&parts.headers).ok_or_else(agent_unauthorized)?;
+        if !key.starts_with(AGENT_KEY_PREFIX) || key.len() > 200 {
+            return Err(agent_unauthorized());
+        }
+        let key_hash = sha256_hex(key);
+        let owner = state.store.agent_by_key(&key_hash).await?.ok_or_else(agent_unauthorized)?;
+        Ok(AgentKey { agent_id: owner.agent_id, vps_id: owner.vps_id, key_hash })
+    }
+}
+
+/// The answer to a missing, unknown or revoked agent key.
+pub fn agent_unauthorized() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "missing, unknown or revoked agent key; enrol again",
+    )
+}
+
+/// A fixed window per source address: at most `per_minute` registrations
+/// in each minute. Kept in memory; each replica counts its own.
+pub struct RegisterLimiter {
+    per_minute: u32,
+    windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+impl RegisterLimiter {
+    pub fn new(per_minute: u32) -> Self {
+        RegisterLimiter { per_minute, windows: Mutex::new(HashMap::new()) }
+    }
+
+    /// `Err(seconds to wait)` when `ip` has used up its minute.
+    pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
+        const WINDOW: Duration = Duration::from_secs(60);
+        let now = Instant::now();
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        if windows.len() > 10_000 {
+            windows.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+        }
+        let entry = windows.entry(ip).or_insert((now, 0));
+        if now.duration_since(entry.0) >= WINDOW {
+            *entry = (now, 0);
+        }
+        if entry.1 >= self.per_minute {
+            return Err(WINDOW.saturating_sub(now.duration_since(entry.0)).as_secs().max(1));
+        }
+        entry.1 += 1;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_and_hashes() {
+        let a = new_secret(AGENT_KEY_PREFIX);
+        assert!(a.starts_with("sga_") && a.len() == 68);
+        assert_ne!(a, new_secret(AGENT_KEY_PREFIX));
+        assert_eq!(sha256_hex("test"), "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+    }
+
+    #[test]
+    fn limiter_counts_per_address() {
+        let l = RegisterLimiter::new(2);
+        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        assert!(l.check(a).is_ok() && l.check(a).is_ok());
+        assert!(l.check(a).unwrap_err() >= 1);
+        assert!(l.check(b).is_ok());
+    }
+}
