@@ -116,7 +116,7 @@ pub struct Settings {
     pub jwt_secret: Option<String>,
     /// Development mode: without SIGMA_JWT_SECRET, sign tokens with a random secret made at start-up.
     #[arg(long, env = "SIGMA_DEV", global = true, value_parser = clap::builder::BoolishValueParser::new(),
-        num_args = 0..=1, default_missing_value = "true")]
+        num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub dev: Option<bool>,
     /// Seconds a login token stays valid [default: 43200].
     #[arg(long, env = "SIGMA_TOKEN_TTL", global = true, value_name = "SECS")]

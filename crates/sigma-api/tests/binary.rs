@@ -124,6 +124,14 @@ fn refuses_to_serve_without_a_jwt_secret_outside_development_mode() {
         out.status.success() && stdout.contains("jwt_secret = (set)") && !stdout.contains(&"k".repeat(40)),
         "{stdout}"
     );
+    // Development mode, from the flag (before or after the subcommand) or the environment.
+    for args in [&["--dev", "check-config"][..], &["check-config", "--dev"], &["check-config", "--dev=true"]] {
+        let out = clean_env(Command::new(BIN).current_dir(&dir)).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let out =
+        clean_env(Command::new(BIN).current_dir(&dir)).arg("check-config").env("SIGMA_DEV", "1").output().unwrap();
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("dev = true"));
 }
 
 #[tokio::test]
