@@ -25,6 +25,9 @@ const KNOWN_ENV: &[&str] = &[
     "SIGMA_SHUTDOWN_TIMEOUT",
 ];
 
+/// Variables of the `sigma` CLI, often set in the same shell: not typos.
+const CLI_ENV: &[&str] = &["SIGMA_URL", "SIGMA_PROFILE", "SIGMA_OUTPUT", "SIGMA_CLI_CONFIG"];
+
 #[derive(Debug, Parser)]
 #[command(name = "sigma-api", version, about = "Sigma fleet manager: the API server")]
 pub struct Cli {
@@ -193,8 +196,13 @@ impl Config {
 
 /// `SIGMA_*` variables that Sigma does not know: likely typos.
 pub fn unknown_env_vars(vars: impl Iterator<Item = String>) -> Vec<String> {
-    vars.filter(|k| k.starts_with("SIGMA_") && !k.starts_with("SIGMA_TEST_") && !KNOWN_ENV.contains(&k.as_str()))
-        .collect()
+    vars.filter(|k| {
+        k.starts_with("SIGMA_")
+            && !k.starts_with("SIGMA_TEST_")
+            && !KNOWN_ENV.contains(&k.as_str())
+            && !CLI_ENV.contains(&k.as_str())
+    })
+    .collect()
 }
 
 /// Hides the password of a database URL.
@@ -249,7 +257,7 @@ mod tests {
         let c = Config::for_database("postgres://u:pw@h/db");
         assert!(!c.describe().contains("pw@") && !format!("{c:?}").contains("pw@"));
         assert_eq!(
-            unknown_env_vars(["SIGMA_LISTN".into(), "SIGMA_LOG".into(), "PATH".into()].into_iter()),
+            unknown_env_vars(["SIGMA_LISTN".into(), "SIGMA_LOG".into(), "SIGMA_URL".into(), "PATH".into()].into_iter()),
             ["SIGMA_LISTN"]
         );
     }
