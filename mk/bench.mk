@@ -2,6 +2,7 @@
 # Included by the top-level Makefile.
 #   make bench BENCH_ARGS="--backend sqlite"                 one backend only
 #   make bench BENCH_ARGS="--write docs/BENCHMARKS.md"      refresh the published figures
+#   make bench BENCH_ARGS="--suite integrations"            only targets, inventory and the 50,000-row import
 # PostgreSQL comes from SIGMA_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres);
 # when it is unreachable that backend is skipped.
 

@@ -18,7 +18,7 @@ web: web-deps
 
 ui-if-missing:
 	@if [ -f web/dist/index.html ]; then :; \
-	elif command -v $(NPM) >/dev/null 2>&1; then $(MAKE) --no-print-directory web; \
+	elif command -v $(NPM) >/dev/null 2>&1; then $(MAKE) --no-print-directory web || echo "the web UI did not build (it needs Node.js 20.19+): Sigma starts without it"; \
 	else echo "Node.js is not installed: Sigma starts without its web UI (its / page says how to build it)"; fi
 
 test-web:

@@ -7,6 +7,10 @@
 #   3. a throwaway cluster started from the installed PostgreSQL binaries
 #      (initdb/pg_ctl) under $CARGO_TARGET_DIR/pg-test, stopped afterwards.
 # Without any of these the script stops with a message saying what to do.
+#
+# Redis (for the shared rate-limit tests) comes likewise from
+# SIGMA_TEST_REDIS_URL, else a server on 127.0.0.1:6379, else a throwaway
+# redis-server on port 56379, stopped afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,6 +52,30 @@ if [ -z "${SIGMA_TEST_POSTGRES_URL:-}" ]; then
   fi
 fi
 echo "tests use PostgreSQL at $SIGMA_TEST_POSTGRES_URL"
+
+redis_answers() { # host port
+  (exec 3<>"/dev/tcp/$1/$2" && printf 'PING\r\n' >&3 && IFS= read -r -t 3 line <&3 && [[ "$line" == +PONG* ]]) 2>/dev/null
+}
+if [ -z "${SIGMA_TEST_REDIS_URL:-}" ]; then
+  if redis_answers 127.0.0.1 6379; then
+    export SIGMA_TEST_REDIS_URL=redis://127.0.0.1:6379
+  elif command -v redis-server >/dev/null 2>&1; then
+    rport=${SIGMA_TEST_REDIS_PORT:-56379}
+    rdir=$target/redis-test
+    mkdir -p "$rdir"
+    echo "starting a throwaway Redis on port $rport"
+    redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes \
+      --pidfile "$rdir/redis.pid" --logfile "$rdir/redis.log" --dir "$rdir"
+    cleanup+=("kill \$(cat $rdir/redis.pid) 2>/dev/null || true")
+    for _ in $(seq 1 50); do redis_answers 127.0.0.1 "$rport" && break; sleep 0.1; done
+    export SIGMA_TEST_REDIS_URL=redis://127.0.0.1:$rport
+  else
+    echo "make test needs Redis: none answers on 127.0.0.1:6379 and redis-server is not installed." >&2
+    echo "Install it (Debian: apt-get install redis-server) or set SIGMA_TEST_REDIS_URL=redis://..." >&2
+    exit 1
+  fi
+fi
+echo "tests use Redis at $SIGMA_TEST_REDIS_URL"
 
 # Each PostgreSQL test runs in its own database (sigma_t_<unix time>_<n>),
 # copied from a migrated template. Drop those of runs older than 30 minutes

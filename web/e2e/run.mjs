@@ -45,7 +45,7 @@ let server;
 const serverEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'SIGMA_API_BIN'));
 
 function startServer() {
-  server = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`, '--database-url', `sqlite://${dir}/sigma.db`], {
+  server = spawn(bin, ['serve', '--dev', '--listen', `127.0.0.1:${port}`, '--database-url', `sqlite://${dir}/sigma.db`], {
     env: { ...serverEnv, SIGMA_LOG: process.env.SIGMA_LOG ?? 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

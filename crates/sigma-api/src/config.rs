@@ -3,6 +3,7 @@
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -23,10 +24,23 @@ const KNOWN_ENV: &[&str] = &[
     "SIGMA_BODY_LIMIT",
     "SIGMA_IMPORT_BODY_LIMIT",
     "SIGMA_SHUTDOWN_TIMEOUT",
+    "SIGMA_JWT_SECRET",
+    "SIGMA_DEV",
+    "SIGMA_TOKEN_TTL",
+    "SIGMA_ADMIN_EMAIL",
+    "SIGMA_ADMIN_PASSWORD",
+    "SIGMA_TRUSTED_PROXIES",
+    "SIGMA_RATE_LIMIT",
+    "SIGMA_LOGIN_RATE_LIMIT",
+    "SIGMA_LOGIN_MAX_FAILURES",
+    "SIGMA_LOGIN_LOCK",
 ];
 
 /// Variables of the `sigma` CLI, often set in the same shell: not typos.
 const CLI_ENV: &[&str] = &["SIGMA_URL", "SIGMA_PROFILE", "SIGMA_OUTPUT", "SIGMA_CLI_CONFIG"];
+
+/// Shortest accepted `SIGMA_JWT_SECRET`.
+pub const MIN_JWT_SECRET_LEN: usize = 32;
 
 #[derive(Debug, Parser)]
 #[command(name = "sigma-api", version, about = "Sigma fleet manager: the API server")]
@@ -37,7 +51,7 @@ pub struct Cli {
     pub settings: Settings,
 }
 
-#[derive(Debug, Clone, Copy, Subcommand, PartialEq, Eq)]
+#[derive(Debug, Clone, Subcommand, PartialEq, Eq)]
 pub enum Command {
     /// Run the server (the default).
     Serve,
@@ -45,6 +59,22 @@ pub enum Command {
     Migrate,
     /// Load and check the configuration, print it with secrets hidden, and exit.
     CheckConfig,
+    /// Manage users directly in the database.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Clone, Subcommand, PartialEq, Eq)]
+pub enum UserCommand {
+    /// Create a user. The password is asked for on a terminal, or read
+    /// from the first line of standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// admin, operator or readonly.
+        #[arg(long)]
+        role: sigma_types::Role,
+    },
 }
 
 /// Every setting as a flag with its environment variable. Unset ones fall
@@ -81,6 +111,40 @@ pub struct Settings {
     /// Seconds to let in-flight requests finish on shutdown [default: 30].
     #[arg(long, env = "SIGMA_SHUTDOWN_TIMEOUT", global = true, value_name = "SECS")]
     pub shutdown_timeout: Option<u64>,
+    /// Secret that signs login tokens, at least 32 characters; required unless in development mode.
+    #[arg(long, env = "SIGMA_JWT_SECRET", global = true, value_name = "SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Development mode: without SIGMA_JWT_SECRET, sign tokens with a random secret made at start-up.
+    #[arg(long, env = "SIGMA_DEV", global = true, value_parser = clap::builder::BoolishValueParser::new(),
+        num_args = 0..=1, default_missing_value = "true")]
+    pub dev: Option<bool>,
+    /// Seconds a login token stays valid [default: 43200].
+    #[arg(long, env = "SIGMA_TOKEN_TTL", global = true, value_name = "SECS")]
+    pub token_ttl: Option<u64>,
+    /// E-mail address of the admin created at first start when no user exists.
+    #[arg(long, env = "SIGMA_ADMIN_EMAIL", global = true, value_name = "EMAIL")]
+    pub admin_email: Option<String>,
+    /// Password of that first admin.
+    #[arg(long, env = "SIGMA_ADMIN_PASSWORD", global = true, value_name = "PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+    /// Redis holding the rate-limit counters that several replicas share.
+    #[arg(long, env = "REDIS_URL", global = true, value_name = "URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+    /// Comma-separated addresses or networks of proxies whose X-Forwarded-For is believed.
+    #[arg(long, env = "SIGMA_TRUSTED_PROXIES", global = true, value_name = "CIDRS")]
+    pub trusted_proxies: Option<String>,
+    /// Requests per minute per client address, and per credential; 0 turns limiting off [default: 1200].
+    #[arg(long, env = "SIGMA_RATE_LIMIT", global = true, value_name = "N")]
+    pub rate_limit: Option<u32>,
+    /// Login and agent registration attempts per minute per client address; 0 turns it off [default: 10].
+    #[arg(long, env = "SIGMA_LOGIN_RATE_LIMIT", global = true, value_name = "N")]
+    pub login_rate_limit: Option<u32>,
+    /// Failed logins for one e-mail address within 15 minutes that lock it [default: 5].
+    #[arg(long, env = "SIGMA_LOGIN_MAX_FAILURES", global = true, value_name = "N")]
+    pub login_max_failures: Option<u32>,
+    /// Seconds an e-mail address stays locked [default: 900].
+    #[arg(long, env = "SIGMA_LOGIN_LOCK", global = true, value_name = "SECS")]
+    pub login_lock: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, Deserialize)]
@@ -104,6 +168,17 @@ struct FileSettings {
     body_limit: Option<usize>,
     import_body_limit: Option<usize>,
     shutdown_timeout: Option<u64>,
+    jwt_secret: Option<String>,
+    dev: Option<bool>,
+    token_ttl: Option<u64>,
+    admin_email: Option<String>,
+    admin_password: Option<String>,
+    redis_url: Option<String>,
+    trusted_proxies: Option<Vec<String>>,
+    rate_limit: Option<u32>,
+    login_rate_limit: Option<u32>,
+    login_max_failures: Option<u32>,
+    login_lock: Option<u64>,
 }
 
 /// The effective configuration.
@@ -118,6 +193,20 @@ pub struct Config {
     pub body_limit: usize,
     pub import_body_limit: usize,
     pub shutdown_timeout: Duration,
+    /// Signs login tokens; `None` only in development mode (a random one is used).
+    pub jwt_secret: Option<SecretString>,
+    pub dev: bool,
+    pub token_ttl: Duration,
+    /// The first admin, created at start-up when no user exists.
+    pub admin: Option<(String, SecretString)>,
+    pub redis_url: Option<SecretString>,
+    pub trusted_proxies: Vec<IpNet>,
+    /// Requests per minute per client address and per credential; 0 is no limit.
+    pub rate_limit: u32,
+    /// Login and agent registration attempts per minute per client address; 0 is no limit.
+    pub login_rate_limit: u32,
+    pub login_max_failures: u32,
+    pub login_lock: Duration,
 }
 
 impl Config {
@@ -158,7 +247,59 @@ impl Config {
         if import_body_limit < 1024 {
             bail!("the import body limit must be at least 1024 bytes");
         }
+        let jwt_secret = settings.jwt_secret.or(file.jwt_secret).filter(|s| !s.is_empty());
+        if let Some(secret) = &jwt_secret
+            && secret.len() < MIN_JWT_SECRET_LEN
+        {
+            bail!(
+                "the JWT secret must be at least {MIN_JWT_SECRET_LEN} characters long (`openssl rand -hex 32` makes one)"
+            );
+        }
+        let admin = match (settings.admin_email.or(file.admin_email), settings.admin_password.or(file.admin_password)) {
+            (None, None) => None,
+            (Some(email), Some(password)) => {
+                let email =
+                    sigma_types::validate::email(&email).map_err(|e| anyhow::anyhow!("SIGMA_ADMIN_EMAIL {e}"))?;
+                sigma_types::validate::password(&password).map_err(|e| anyhow::anyhow!("SIGMA_ADMIN_PASSWORD {e}"))?;
+                Some((email, password.into()))
+            }
+            _ => bail!("SIGMA_ADMIN_EMAIL and SIGMA_ADMIN_PASSWORD go together: set both or neither"),
+        };
+        let trusted_proxies = match settings.trusted_proxies {
+            Some(list) => list.split(',').map(str::to_owned).collect(),
+            None => file.trusted_proxies.unwrap_or_default(),
+        };
+        let trusted_proxies = trusted_proxies
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<IpNet>()
+                    .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
+                    .with_context(|| format!("trusted proxy {s:?} must be an address or a network such as 10.0.0.0/8"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let redis_url = settings.redis_url.or(file.redis_url).filter(|u| !u.is_empty());
+        if let Some(url) = &redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("unix://"))
+        {
+            bail!("REDIS_URL must start with redis://, rediss:// or unix://");
+        }
+        let login_max_failures = settings.login_max_failures.or(file.login_max_failures).unwrap_or(5);
+        if login_max_failures == 0 {
+            bail!("login_max_failures must be at least 1");
+        }
         Ok(Config {
+            jwt_secret: jwt_secret.map(Into::into),
+            dev: settings.dev.or(file.dev).unwrap_or(false),
+            token_ttl: Duration::from_secs(settings.token_ttl.or(file.token_ttl).unwrap_or(12 * 3600).max(60)),
+            admin,
+            redis_url: redis_url.map(Into::into),
+            trusted_proxies,
+            rate_limit: settings.rate_limit.or(file.rate_limit).unwrap_or(1200),
+            login_rate_limit: settings.login_rate_limit.or(file.login_rate_limit).unwrap_or(10),
+            login_max_failures,
+            login_lock: Duration::from_secs(settings.login_lock.or(file.login_lock).unwrap_or(900)),
             listen,
             database_url: database_url.into(),
             api_key: api_key.map(Into::into),
@@ -171,16 +312,30 @@ impl Config {
         })
     }
 
-    /// A configuration for tests and embedding: defaults with the given database.
+    /// A configuration for tests and embedding: defaults with the given
+    /// database, in development mode (login tokens signed with a random secret).
     pub fn for_database(database_url: &str) -> Config {
-        let settings = Settings { database_url: Some(database_url.into()), ..Default::default() };
+        let settings = Settings { database_url: Some(database_url.into()), dev: Some(true), ..Default::default() };
         Config::load(settings, |_| None).expect("default configuration is valid")
+    }
+
+    /// What stops the server from starting with this configuration.
+    pub fn check_serving(&self) -> anyhow::Result<()> {
+        if self.jwt_secret.is_none() && !self.dev {
+            bail!(
+                "SIGMA_JWT_SECRET is not set: set it to a random string of at least {MIN_JWT_SECRET_LEN} characters \
+                 (`openssl rand -hex 32`), or run in development mode with SIGMA_DEV=1"
+            );
+        }
+        Ok(())
     }
 
     /// Human-readable summary with secrets hidden.
     pub fn describe(&self) -> String {
         format!(
-            "listen = {}\ndatabase_url = {}\napi_key = {}\nlog = {}\nlog_format = {:?}\nrequest_timeout = {}s\nbody_limit = {} bytes\nimport_body_limit = {} bytes\nshutdown_timeout = {}s",
+            "listen = {}\ndatabase_url = {}\napi_key = {}\nlog = {}\nlog_format = {:?}\nrequest_timeout = {}s\nbody_limit = {} bytes\nimport_body_limit = {} bytes\nshutdown_timeout = {}s\n\
+             jwt_secret = {}\ndev = {}\ntoken_ttl = {}s\nadmin_email = {}\nredis_url = {}\ntrusted_proxies = {}\n\
+             rate_limit = {}/min\nlogin_rate_limit = {}/min\nlogin_max_failures = {}\nlogin_lock = {}s",
             self.listen,
             redact_url(self.database_url.expose_secret()),
             if self.api_key.is_some() { "(set)" } else { "(none: the API is open)" },
@@ -190,6 +345,26 @@ impl Config {
             self.body_limit,
             self.import_body_limit,
             self.shutdown_timeout.as_secs(),
+            match (&self.jwt_secret, self.dev) {
+                (Some(_), _) => "(set)",
+                (None, true) => "(none: a random one per start, development mode)",
+                (None, false) => "(none: required)",
+            },
+            self.dev,
+            self.token_ttl.as_secs(),
+            self.admin.as_ref().map_or("(none)", |(email, _)| email.as_str()),
+            self.redis_url
+                .as_ref()
+                .map_or("(none: counters in this process)".to_owned(), |u| redact_url(u.expose_secret())),
+            if self.trusted_proxies.is_empty() {
+                "(none)".to_owned()
+            } else {
+                self.trusted_proxies.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+            },
+            self.rate_limit,
+            self.login_rate_limit,
+            self.login_max_failures,
+            self.login_lock.as_secs(),
         )
     }
 }

@@ -2,11 +2,13 @@
 //! thing: [`router`] builds the application, [`serve`] runs it.
 
 pub mod auth;
+pub mod client_ip;
 pub mod config;
 pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
+pub mod ratelimit;
 pub mod routes;
 pub mod state;
 pub mod ui;
@@ -14,6 +16,7 @@ pub mod ui;
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::ratelimit::RateLimiter;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
@@ -42,15 +45,58 @@ pub async fn open_store(database_url: &str) -> Result<DynStore, StoreError> {
     })
 }
 
-/// The state the server runs with.
+/// The state the server runs with. Without a JWT secret (development
+/// mode) login tokens are signed with a random one, valid until a restart.
 pub fn state(store: DynStore, config: &Config) -> AppState {
     let metrics = Arc::new(Metrics::new(store.backend()));
+    let secret = match &config.jwt_secret {
+        Some(secret) => secret.expose_secret().as_bytes().to_vec(),
+        None => rand::random::<[u8; 32]>().to_vec(),
+    };
+    let limits = ratelimit::Limits {
+        per_client: config.rate_limit,
+        per_credential: config.rate_limit,
+        strict_per_client: config.login_rate_limit,
+    };
+    let limiter = match &config.redis_url {
+        Some(url) => {
+            RateLimiter::redis(limits, url.expose_secret()).expect("REDIS_URL was checked with the configuration")
+        }
+        None => RateLimiter::in_memory(limits),
+    };
+    let lock_for = chrono::TimeDelta::from_std(config.login_lock).unwrap_or(chrono::TimeDelta::minutes(15));
     AppState {
         store,
-        auth: Arc::new(Auth::new(config.api_key.clone())),
+        auth: Arc::new(Auth::new(config.api_key.clone(), &secret, config.token_ttl)),
         metrics,
+        limiter: Arc::new(limiter),
+        lock_policy: sigma_store::LockPolicy {
+            max_failures: config.login_max_failures,
+            window: chrono::TimeDelta::minutes(15),
+            lock_for,
+        },
         import_body_limit: config.import_body_limit,
     }
+}
+
+/// Creates the first admin from `SIGMA_ADMIN_EMAIL`/`SIGMA_ADMIN_PASSWORD`
+/// when no user exists yet; does nothing otherwise.
+pub async fn bootstrap_admin(state: &AppState, config: &Config) -> anyhow::Result<()> {
+    let Some((email, password)) = &config.admin else { return Ok(()) };
+    if state.store.count_users().await? > 0 {
+        tracing::debug!("users exist: SIGMA_ADMIN_EMAIL is not used");
+        return Ok(());
+    }
+    let password_hash = auth::password::hash(password.expose_secret().to_owned()).await?;
+    let new = sigma_store::NewUser { email: email.clone(), password_hash, role: sigma_types::Role::Admin };
+    match state.store.create_user(&new, &sigma_store::AuditContext::system()).await {
+        // Another replica made it first.
+        Ok(_) | Err(StoreError::Conflict(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    state.auth.close();
+    tracing::info!(email = %email, "created the first admin");
+    Ok(())
 }
 
 /// The `/api` routes and the service routes, with the OpenAPI document
@@ -62,6 +108,9 @@ pub fn routes() -> (Router<AppState>, Router<AppState>, OpenApi) {
         .merge(routes::ip_history::router())
         .merge(routes::stats::router())
         .merge(routes::audit::router())
+        .merge(routes::auth::router())
+        .merge(routes::users::router())
+        .merge(routes::api_keys::router())
         .merge(routes::prometheus::router())
         .merge(routes::ansible::router())
         .merge(routes::transfer::router());
@@ -81,7 +130,10 @@ pub fn router(state: AppState, config: &Config) -> Router {
 pub fn router_with_ui(state: AppState, config: &Config, ui: Option<Arc<ui::Ui>>) -> Router {
     let (api, service, doc) = routes();
     Router::new()
-        .merge(api.layer(middleware::from_fn_with_state(state.clone(), auth::authenticate)))
+        .merge(
+            api.layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
+                .layer(middleware::from_fn_with_state(state.clone(), ratelimit::limit)),
+        )
         .merge(service)
         .merge(SwaggerUi::new("/swagger-ui").url("/api-docs/openapi.json", doc))
         .fallback(move |request: Request| ui::fallback(ui.clone(), request))
@@ -89,6 +141,10 @@ pub fn router_with_ui(state: AppState, config: &Config, ui: Option<Arc<ui::Ui>>)
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(middleware::from_fn(error::json_errors))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(client_ip::TrustedProxies(config.trusted_proxies.clone())),
+            client_ip::resolve,
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
             let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |m| m.as_str());
             let id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -111,12 +167,17 @@ pub async fn serve(
 }
 
 /// Logs what an operator must know about the configuration at start-up.
-pub fn warn_about(config: &Config) {
-    if config.api_key.is_none() {
+pub fn warn_about(config: &Config, open: bool) {
+    if config.jwt_secret.is_none() {
+        tracing::warn!("development mode: login tokens are signed with a random secret and end at restart");
+    }
+    if open {
         if config.listen.ip().is_loopback() {
-            tracing::warn!("no SIGMA_API_KEY is set: the API is open to anyone on this machine");
+            tracing::warn!(
+                "no SIGMA_API_KEY is set and no user exists: the API is open to anyone on this machine; create an admin with `sigma-api user create`"
+            );
         } else {
-            tracing::warn!(listen = %config.listen, "no SIGMA_API_KEY is set and the server listens beyond loopback: the API is open to anyone who can reach it");
+            tracing::warn!(listen = %config.listen, "no SIGMA_API_KEY is set, no user exists and the server listens beyond loopback: the API is open to anyone who can reach it");
         }
     }
     if config.database_url.expose_secret().starts_with("sqlite:") {

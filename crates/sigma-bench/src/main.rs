@@ -4,6 +4,7 @@
 //! (optionally written into docs/BENCHMARKS.md).
 
 mod data;
+mod integrations;
 mod load;
 mod report;
 mod server;
@@ -59,6 +60,26 @@ struct Opts {
     /// Keep the seeded databases and print where they are.
     #[arg(long)]
     keep: bool,
+    /// Which cases to run: the API at `--vps` VPS, the integrations
+    /// (Prometheus targets, Ansible inventory, CSV import), or both.
+    #[arg(long, value_enum, default_value_t = Suite::All)]
+    suite: Suite,
+    /// Monitored VPS the integration cases seed.
+    #[arg(long, default_value_t = 10_000)]
+    integration_vps: u64,
+    /// Rows of the integration cases' CSV import.
+    #[arg(long, default_value_t = 50_000)]
+    import_rows: u64,
+    /// Timed requests per integration case (each answer lists the whole fleet).
+    #[arg(long, default_value_t = 300)]
+    integration_requests: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Suite {
+    Api,
+    Integrations,
+    All,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -100,6 +121,13 @@ async fn run(opts: Opts) -> anyhow::Result<bool> {
     }
 
     let load_at_start = report::load_average();
+    let mut clean = true;
+    if opts.suite != Suite::Api {
+        clean &= integration_suite(&opts, &server).await?;
+    }
+    if opts.suite == Suite::Integrations {
+        return Ok(clean);
+    }
     let mut outcomes = Vec::new();
     if matches!(opts.backend, Backend::Sqlite | Backend::Both) {
         outcomes.push(Outcome::Ran(Box::new(sqlite(&opts, &server).await.context("SQLite")?)));
@@ -129,7 +157,6 @@ async fn run(opts: Opts) -> anyhow::Result<bool> {
         eprintln!("results written to {}", path.display());
     }
 
-    let mut clean = true;
     for o in &run.outcomes {
         if let Outcome::Ran(r) = o {
             for c in r.cases.iter().filter(|c| c.errors > 0) {
@@ -146,6 +173,108 @@ async fn run(opts: Opts) -> anyhow::Result<bool> {
                 clean = false;
                 eprintln!("{}: the server did not stop cleanly: {}", r.backend, r.shutdown);
             }
+        }
+    }
+    Ok(clean)
+}
+
+/// The integration cases on each backend, reported in their own section.
+async fn integration_suite(opts: &Opts, server: &Path) -> anyhow::Result<bool> {
+    let settings = integrations::Settings {
+        vps: opts.integration_vps,
+        providers: opts.providers,
+        import_rows: opts.import_rows,
+        workers: opts.workers,
+        warmup: opts.warmup.min(50),
+        requests: opts.integration_requests,
+        seed_tasks: opts.seed_tasks,
+    };
+    let load_at_start = report::load_average();
+    let mut figures = Vec::new();
+    let mut skipped = Vec::new();
+    if matches!(opts.backend, Backend::Sqlite | Backend::Both) {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.subsec_nanos();
+        let dir = std::env::temp_dir().join(format!("sigma-bench-int-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let url = format!("sqlite://{}", dir.join("sigma.db").display());
+        eprintln!("== integrations, SQLite: {url}");
+        let result = async {
+            let store = Arc::new(sigma_store_sqlite::SqliteStore::connect(&url).await?);
+            let seeding = integrations::seed(store.clone(), &settings, 1).await?;
+            store.close().await;
+            let mut conn = sqlx::SqliteConnection::connect(&url).await?;
+            let version: String = sqlx::query_scalar("SELECT sqlite_version()").fetch_one(&mut conn).await?;
+            conn.close().await?;
+            integrations::measure(
+                &settings,
+                server,
+                &url,
+                &dir.join("server.log"),
+                "SQLite",
+                format!("SQLite {version}"),
+                seeding,
+            )
+            .await
+        }
+        .await
+        .context("integrations on SQLite");
+        if !opts.keep {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        figures.push(result?);
+    }
+    if matches!(opts.backend, Backend::Postgres | Backend::Both) {
+        match scratch_postgres().await {
+            Ok(url) => {
+                let options: sqlx::postgres::PgConnectOptions = url.parse()?;
+                let name = options.get_database().unwrap_or_default().to_owned();
+                eprintln!("== integrations, PostgreSQL: {name}");
+                let result = async {
+                    let store = Arc::new(sigma_store_postgres::PostgresStore::connect(&url).await?);
+                    let seeding = integrations::seed(store.clone(), &settings, settings.seed_tasks).await?;
+                    store.close().await;
+                    let mut conn = sqlx::PgConnection::connect(&url).await?;
+                    sqlx::raw_sql("VACUUM ANALYZE").execute(&mut conn).await?;
+                    let version: String = sqlx::query_scalar("SHOW server_version").fetch_one(&mut conn).await?;
+                    conn.close().await?;
+                    let version = format!("PostgreSQL {}", version.split_whitespace().next().unwrap_or(&version));
+                    let log = std::env::temp_dir().join(format!("sigma-bench-{name}.log"));
+                    let r = integrations::measure(&settings, server, &url, &log, "PostgreSQL", version, seeding).await;
+                    let _ = std::fs::remove_file(&log);
+                    r
+                }
+                .await
+                .context("integrations on PostgreSQL");
+                if !opts.keep
+                    && let Err(e) = drop_database(&options, &name).await
+                {
+                    eprintln!("warning: cannot drop the scratch database {name}: {e:#}");
+                }
+                figures.push(result?);
+            }
+            Err(reason) => skipped.push(("PostgreSQL", reason)),
+        }
+    }
+    let run = Run {
+        command: std::env::args().map(|a| shell_word(&a)).collect::<Vec<_>>().join(" "),
+        load_at_start,
+        workers: settings.workers,
+        warmup: settings.warmup,
+        requests: settings.requests,
+        outcomes: Vec::new(),
+    };
+    let section = integrations::markdown(&run, &figures, &skipped);
+    println!("\n{section}");
+    if let Some(path) = &opts.write {
+        report::write_between(path, integrations::START, integrations::END, &section)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("integration results written to {}", path.display());
+    }
+    let mut clean = true;
+    for f in &figures {
+        if !f.clean() {
+            clean = false;
+            eprintln!("{}: some integration requests or the import failed", f.backend);
         }
     }
     Ok(clean)

@@ -44,7 +44,7 @@ pub struct Run {
     pub outcomes: Vec<Outcome>,
 }
 
-fn mb(bytes: u64) -> f64 {
+pub fn mb(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
 
@@ -52,7 +52,7 @@ fn check(ok: bool) -> &'static str {
     if ok { "✅ met" } else { "❌ missed" }
 }
 
-fn thousands(n: u64) -> String {
+pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
@@ -169,11 +169,18 @@ pub fn markdown(run: &Run) -> String {
 /// Replaces the results section of `path` (between the markers), or
 /// creates the file with just that section.
 pub fn write(path: &Path, section: &str) -> anyhow::Result<()> {
-    let block = format!("{START}\n{section}{END}\n");
+    write_between(path, START, END, section)
+}
+
+/// Replaces what lies between the markers `start` and `end` in `path`,
+/// leaving the rest of the file (other sections too) as it is; appends the
+/// section with its markers when they are not there yet.
+pub fn write_between(path: &Path, start: &str, end: &str, section: &str) -> anyhow::Result<()> {
+    let block = format!("{start}\n{section}{end}\n");
     let text = match std::fs::read_to_string(path) {
-        Ok(old) => match (old.find(START), old.find(END)) {
+        Ok(old) => match (old.find(start), old.find(end)) {
             (Some(a), Some(b)) if a < b => {
-                format!("{}{block}{}", &old[..a], old[b + END.len()..].trim_start_matches('\n'))
+                format!("{}{block}{}", &old[..a], old[b + end.len()..].trim_start_matches('\n'))
             }
             _ => format!("{}\n{block}", old.trim_end()),
         },
@@ -190,7 +197,7 @@ pub fn load_average() -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
-fn machine() -> String {
+pub fn machine() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
         .lines()
@@ -215,7 +222,7 @@ fn machine() -> String {
     )
 }
 
-fn git_commit() -> String {
+pub fn git_commit() -> String {
     let run = |args: &[&str]| {
         Command::new("git")
             .args(args)

@@ -25,10 +25,17 @@ impl Server {
             .args(["--listen", &listen])
             .env("DATABASE_URL", database_url)
             .env("SIGMA_LOG", "warn")
-            // Whatever the caller's shell holds, the benchmark talks to an open API.
+            // Whatever the caller's shell holds, the benchmark talks to an
+            // open API (no key, no first admin) without rate limits.
             .env_remove("SIGMA_API_KEY")
             .env_remove("API_KEY")
             .env_remove("SIGMA_CONFIG")
+            .env_remove("SIGMA_ADMIN_EMAIL")
+            .env_remove("SIGMA_ADMIN_PASSWORD")
+            .env_remove("REDIS_URL")
+            .env("SIGMA_DEV", "1")
+            .env("SIGMA_RATE_LIMIT", "0")
+            .env("SIGMA_LOGIN_RATE_LIMIT", "0")
             .stdin(Stdio::null())
             .stdout(out.try_clone()?)
             .stderr(out)

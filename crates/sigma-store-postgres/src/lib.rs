@@ -3,6 +3,7 @@
 //! writers race.
 
 mod audit;
+mod auth;
 mod rows;
 pub mod testing;
 mod transfer;

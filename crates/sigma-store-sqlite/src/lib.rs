@@ -3,6 +3,7 @@
 //! of readers.
 
 mod audit;
+mod auth;
 mod rows;
 mod transfer;
 mod vps;

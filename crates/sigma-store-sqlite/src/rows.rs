@@ -31,7 +31,7 @@ pub(crate) fn time(s: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|e| bad("timestamp", e))
 }
 
-fn opt_time(s: Option<String>) -> Result<Option<DateTime<Utc>>> {
+pub(crate) fn opt_time(s: Option<String>) -> Result<Option<DateTime<Utc>>> {
     s.as_deref().map(time).transpose()
 }
 

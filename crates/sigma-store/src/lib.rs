@@ -1,11 +1,13 @@
 //! The storage interface of Sigma: one trait, two backends (SQLite and
 //! PostgreSQL), one error type, and the test stories both backends pass.
 
+pub mod auth;
 mod error;
 pub mod ip;
 pub mod stories;
 pub mod transfer;
 
+pub use auth::{ApiKeyGrant, AuthStore, LockPolicy, NewApiKey, NewUser, UserSecrets, UserUpdate};
 pub use error::{BoxError, Conflict, StoreError, unknown_provider};
 pub use transfer::{ImportOptions, ProviderImportRow, TransferStore, VpsImportRow};
 
@@ -55,7 +57,7 @@ pub struct PoolState {
 /// Everything Sigma keeps. Implementations must make each method one
 /// transaction: on any error nothing is changed.
 #[async_trait]
-pub trait Store: TransferStore + Send + Sync + 'static {
+pub trait Store: TransferStore + AuthStore + Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     /// Succeeds when the database answers a trivial query.

@@ -1,6 +1,9 @@
 //! Backend-independent test stories. Each takes a fresh, empty store; the
 //! backends run every story through [`story_tests!`](crate::story_tests).
 
+mod auth;
+pub use auth::*;
+
 use crate::{AuditContext, Store, StoreError};
 use chrono::{Days, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -22,7 +25,8 @@ macro_rules! story_tests {
             trash_restore_purge, ip_history_follows_every_change, update_checks_version,
             list_filters_sort_and_paginate, stats_add_up, concurrent_creates_keep_one,
             audit_records_every_change, stats_follow_every_change, search_follows_changes,
-            stats_survive_concurrent_writers);
+            stats_survive_concurrent_writers, users_crud_and_last_admin, failed_logins_lock_an_address,
+            totp_steps_and_recovery_codes, api_keys_lifecycle);
     };
     (@each $make:path; $($name:ident),+) => {
         $(

@@ -6,6 +6,7 @@
 //! error at once so a form can show them all.
 
 mod audit;
+mod auth;
 mod codes;
 mod enums;
 mod error;
@@ -18,6 +19,11 @@ pub mod validate;
 mod vps;
 
 pub use audit::{ActorKind, AuditActor, AuditEntry, AuditFilter, AuditQuery};
+pub use auth::{
+    ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyListQuery, ApiKeyRequest, LoginRequest, LoginResponse, Me,
+    PasswordChange, RecoveryCodes, TotpCode, TotpSetup, User, UserChange, UserCreate, UserDraft, UserListQuery,
+    UserPatch,
+};
 pub use enums::{BillingCycle, IpLabel, Purpose, Role, Source, VpsStatus};
 pub use error::{ErrorBody, ErrorDetail};
 pub use integrations::{

@@ -180,6 +180,39 @@ pub fn url(raw: Option<String>) -> Result<Option<String>, String> {
     }
 }
 
+/// An e-mail address in a loose but useful sense: one `@`, something on
+/// both sides, a dot in the domain, no spaces; at most 254 characters.
+pub fn email(raw: &str) -> Result<String, String> {
+    let e = raw.trim();
+    let ok = e.len() <= 254
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control())
+        && e.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        });
+    if ok { Ok(e.to_owned()) } else { Err("must be an e-mail address such as ops@example.com".into()) }
+}
+
+/// Shortest accepted password.
+pub const MIN_PASSWORD_LEN: usize = 10;
+/// Longest accepted password (hashing cost grows with it).
+pub const MAX_PASSWORD_LEN: usize = 256;
+
+/// A password of acceptable length.
+pub fn password(p: &str) -> Result<String, String> {
+    let n = p.chars().count();
+    if n < MIN_PASSWORD_LEN {
+        Err(format!("must be at least {MIN_PASSWORD_LEN} characters"))
+    } else if n > MAX_PASSWORD_LEN {
+        Err(format!("must be at most {MAX_PASSWORD_LEN} characters"))
+    } else {
+        Ok(p.to_owned())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -79,13 +79,13 @@ export default function DashboardCharts({ stats }: { stats: Stats }) {
   );
   const donut = (rows: Row[], param: string) => (
     <ResponsiveContainer width="100%" height="100%">
-      <PieChart>
+      <PieChart margin={{ top: 12, bottom: 12 }}>
         <Pie
           data={rows}
           dataKey="value"
           nameKey="name"
-          innerRadius="55%"
-          outerRadius="85%"
+          innerRadius="50%"
+          outerRadius="76%"
           paddingAngle={2}
           isAnimationActive={false}
           cursor="pointer"

@@ -1,5 +1,6 @@
 //! Ansible dynamic inventory.
 
+use crate::auth::Reader;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::AppQuery;
 use crate::state::AppState;
@@ -27,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
             "country_jp": {"hosts": ["tokyo-1"]}, "status_active": {"hosts": ["tokyo-1"]}}))))]
 async fn inventory(
     State(state): State<AppState>,
+    _: Reader,
     AppQuery(filter): AppQuery<VpsFilterQuery>,
     AppQuery(query): AppQuery<InventoryQuery>,
 ) -> ApiResult<Json<Inventory>> {

@@ -1,3 +1,4 @@
+use crate::auth::Reader;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::AppQuery;
 use crate::state::AppState;
@@ -18,6 +19,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 400, description = "Missing or invalid address", body = ErrorBody)))]
 async fn ip_history(
     State(state): State<AppState>,
+    _: Reader,
     AppQuery(query): AppQuery<IpHistoryQuery>,
 ) -> ApiResult<Json<Vec<IpHistoryEntry>>> {
     let raw = query.ip.ok_or_else(|| ApiError::field("ip", "is required"))?;

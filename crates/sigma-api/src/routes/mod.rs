@@ -1,13 +1,16 @@
 //! One module per resource; each exposes `router()`.
 
 pub mod ansible;
+pub mod api_keys;
 pub mod audit;
+pub mod auth;
 pub mod ip_history;
 pub mod prometheus;
 pub mod providers;
 pub mod service;
 pub mod stats;
 pub mod transfer;
+pub mod users;
 pub mod vps;
 
 use crate::error::{ApiError, ApiResult};

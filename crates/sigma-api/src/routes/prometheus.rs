@@ -1,6 +1,7 @@
 //! Prometheus service discovery: the monitored fleet in the `file_sd` /
 //! `http_sd` format.
 
+use crate::auth::Reader;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::AppQuery;
 use crate::state::AppState;
@@ -27,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, description = "Target groups, one per VPS", body = Vec<TargetGroup>)))]
 async fn targets(
     State(state): State<AppState>,
+    _: Reader,
     AppQuery(filter): AppQuery<VpsFilterQuery>,
     AppQuery(query): AppQuery<TargetsQuery>,
 ) -> ApiResult<Json<Vec<TargetGroup>>> {

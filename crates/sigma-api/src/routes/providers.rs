@@ -1,5 +1,5 @@
 use super::{etag_header, update_with_retry};
-use crate::auth::Operator;
+use crate::auth::{Operator, Reader};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AppJson, AppQuery, Id, IfMatch};
 use crate::state::AppState;
@@ -25,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, description = "One page of providers", body = Page<Provider>)))]
 async fn list_providers(
     State(state): State<AppState>,
+    _: Reader,
     AppQuery(query): AppQuery<ProviderListQuery>,
 ) -> ApiResult<Json<Page<Provider>>> {
     let (q, page) = query.validate().map_err(ApiError::validation)?;
@@ -53,7 +54,7 @@ async fn create_provider(
     responses(
         (status = 200, description = "The provider", body = Provider, headers(("ETag" = String))),
         (status = 404, description = "No such provider", body = sigma_types::ErrorBody)))]
-async fn get_provider(State(state): State<AppState>, Id(id): Id) -> ApiResult<impl IntoResponse> {
+async fn get_provider(State(state): State<AppState>, _: Reader, Id(id): Id) -> ApiResult<impl IntoResponse> {
     let p = state.store.get_provider(id).await.map_err(not_found)?;
     Ok((etag_header(p.version), Json(p)))
 }

@@ -1,3 +1,4 @@
+use crate::auth::Reader;
 use crate::error::ApiResult;
 use crate::state::AppState;
 use axum::Json;
@@ -15,6 +16,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// windows, monthly cost per currency and agent counts.
 #[utoipa::path(get, path = "/api/stats", tag = "stats",
     responses((status = 200, description = "Fleet totals", body = Stats)))]
-async fn stats(State(state): State<AppState>) -> ApiResult<Json<Stats>> {
+async fn stats(State(state): State<AppState>, _: Reader) -> ApiResult<Json<Stats>> {
     Ok(Json(state.store.stats(Utc::now().date_naive()).await?))
 }

@@ -1,6 +1,6 @@
 //! Bulk export and import of VPS and providers, as JSON or CSV.
 
-use crate::auth::Operator;
+use crate::auth::{Operator, Reader};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::AppQuery;
 use crate::state::AppState;
@@ -194,6 +194,7 @@ fn today() -> NaiveDate {
         content((Vec<Vps> = "application/json"), (String = "text/csv")))))]
 async fn export_vps(
     State(state): State<AppState>,
+    _: Reader,
     AppQuery(query): AppQuery<ExportQuery>,
     AppQuery(filter): AppQuery<VpsFilterQuery>,
 ) -> ApiResult<Response> {
@@ -217,6 +218,7 @@ async fn export_vps(
         content((Vec<Provider> = "application/json"), (String = "text/csv")))))]
 async fn export_providers(
     State(state): State<AppState>,
+    _: Reader,
     AppQuery(query): AppQuery<ExportQuery>,
     AppQuery(filter): AppQuery<ProviderExportFilter>,
 ) -> ApiResult<Response> {
@@ -308,10 +310,13 @@ fn answer(report: ImportReport) -> ApiResult<Json<ImportReport>> {
 }
 
 /// Import VPS from JSON (an array of VPS objects, as exported) or CSV (as
-/// exported; any subset of the columns, `hostname` required). Rows are
-/// matched by host name among live VPS: a match is updated (columns or
-/// keys absent from the file keep their value, empty cells and `null`
-/// clear), anything else is created. Providers are named by
+/// exported; any subset of the columns, `hostname` required). A row
+/// updates the VPS with its `id` when there is one (not in the trash),
+/// else the live VPS with its host name, except that a retired row with an
+/// `id` of its own is a past VPS and is created; columns or keys absent
+/// from the file keep their value, empty cells and `null` clear. Anything
+/// else is created, keeping the row's `id` when no VPS has it, so an
+/// export imports into an empty Sigma as the same fleet. Providers are named by
 /// `provider_name` (or `provider_id`). One transaction: when any row
 /// fails, nothing is stored and the answer is 400 `import_failed` with
 /// each failed row's number and field errors.
@@ -340,7 +345,7 @@ async fn import_vps(
 }
 
 /// Import providers from JSON (an array of provider objects) or CSV, matched
-/// by name ignoring case; same rules as the VPS import.
+/// by `id`, else by name ignoring case; same rules as the VPS import.
 #[utoipa::path(post, path = "/api/providers/import", tag = "providers", params(ImportQuery),
     request_body(description = "The file", content((Vec<ProviderPatch> = "application/json"), (String = "text/csv"))),
     responses(

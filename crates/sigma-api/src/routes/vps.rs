@@ -1,5 +1,5 @@
 use super::{etag_header, update_with_retry};
-use crate::auth::Operator;
+use crate::auth::{Operator, Reader};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AppJson, AppQuery, Id, IfMatch};
 use crate::state::AppState;
@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, description = "One page of VPS", body = Page<Vps>)))]
 async fn list_vps(
     State(state): State<AppState>,
+    _: Reader,
     AppQuery(query): AppQuery<VpsListQuery>,
 ) -> ApiResult<Json<Page<Vps>>> {
     let (filter, page, sort, order) = query.validate(Utc::now().date_naive()).map_err(ApiError::validation)?;
@@ -55,7 +56,7 @@ async fn create_vps(
     responses(
         (status = 200, description = "The VPS", body = Vps, headers(("ETag" = String))),
         (status = 404, description = "No such VPS", body = ErrorBody)))]
-async fn get_vps(State(state): State<AppState>, Id(id): Id) -> ApiResult<impl IntoResponse> {
+async fn get_vps(State(state): State<AppState>, _: Reader, Id(id): Id) -> ApiResult<impl IntoResponse> {
     let v = state.store.get_vps(id).await.map_err(not_found)?;
     Ok((etag_header(v.version), Json(v)))
 }
@@ -169,7 +170,7 @@ async fn restore_vps(State(state): State<AppState>, op: Operator, Id(id): Id) ->
     responses(
         (status = 200, description = "Address periods", body = Vec<IpHistoryEntry>),
         (status = 404, description = "No such VPS", body = ErrorBody)))]
-async fn vps_ip_history(State(state): State<AppState>, Id(id): Id) -> ApiResult<Json<Vec<IpHistoryEntry>>> {
+async fn vps_ip_history(State(state): State<AppState>, _: Reader, Id(id): Id) -> ApiResult<Json<Vec<IpHistoryEntry>>> {
     Ok(Json(state.store.vps_ip_history(id).await.map_err(not_found)?))
 }
 

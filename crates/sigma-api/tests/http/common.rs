@@ -1,10 +1,16 @@
 //! A real server on a free port over a fresh database, per test.
 
 use reqwest::{Method, Response};
-use serde_json::Value;
+use serde_json::{Value, json};
 use sigma_api::config::Config;
 use std::net::SocketAddr;
 use tokio::sync::oneshot;
+
+/// The password of users that tests make.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The bootstrap key of servers that tests close with one.
+pub const BOOTSTRAP_KEY: &str = "test-bootstrap-key-0123456789";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -72,7 +78,9 @@ impl TestApp {
         let mut config = Config::for_database(database_url);
         configure(&mut config);
         let store = sigma_api::open_store(database_url).await.expect("open the test database");
-        let app = sigma_api::router_with_ui(sigma_api::state(store, &config), &config, ui);
+        let state = sigma_api::state(store, &config);
+        sigma_api::bootstrap_admin(&state, &config).await.expect("create the first admin");
+        let app = sigma_api::router_with_ui(state, &config, ui);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
@@ -144,6 +152,39 @@ impl TestApp {
         let json: Value = r.json().await.unwrap();
         assert_eq!(status, 201, "create VPS {hostname}: {json}");
         json
+    }
+
+    /// A request with the given bearer credential (login token or API key).
+    pub fn as_bearer(&self, method: Method, path: &str, credential: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, self.url(path)).bearer_auth(credential)
+    }
+
+    /// A request without credentials.
+    pub fn anonymous(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, self.url(path))
+    }
+
+    /// Logs in and gives back the access token.
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let r = self.anonymous(Method::POST, "/api/auth/login").json(&json!({"email": email, "password": password}));
+        let body = expect(r.send().await.unwrap(), 200).await;
+        assert_eq!(body["token_type"], "Bearer");
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a user with this app's own credentials and logs it in:
+    /// its id and access token.
+    pub async fn user(&self, email: &str, role: &str) -> (String, String) {
+        let r = self.post("/api/users", &json!({"email": email, "password": PASSWORD, "role": role})).await;
+        let user = expect(r, 201).await;
+        (user["id"].as_str().unwrap().to_owned(), self.login(email, PASSWORD).await)
+    }
+
+    /// Creates an API key with the given credential: the key and its record.
+    pub async fn api_key(&self, credential: &str, body: Value) -> (String, Value) {
+        let r = self.as_bearer(Method::POST, "/api/api-keys", credential).json(&body).send().await.unwrap();
+        let created = expect(r, 201).await;
+        (created["key"].as_str().unwrap().to_owned(), created["api_key"].clone())
     }
 
     /// Stops the server, letting requests in flight finish.

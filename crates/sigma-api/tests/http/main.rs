@@ -5,10 +5,13 @@ mod tools;
 
 mod ansible;
 mod audit;
+mod auth;
 mod errors;
 mod openapi;
 mod prometheus;
 mod providers;
+mod ratelimit;
+mod roles;
 mod service;
 mod transfer;
 mod ui;
