@@ -39,6 +39,9 @@ const KNOWN_ENV: &[&str] = &[
     "SIGMA_AGENT_REGISTER_LIMIT",
 ];
 
+/// Variables of the `sigma` CLI, often set in the same shell: not typos.
+const CLI_ENV: &[&str] = &["SIGMA_URL", "SIGMA_PROFILE", "SIGMA_OUTPUT", "SIGMA_CLI_CONFIG"];
+
 /// Shortest accepted `SIGMA_JWT_SECRET`.
 pub const MIN_JWT_SECRET_LEN: usize = 32;
 
@@ -408,8 +411,13 @@ impl Config {
 
 /// `SIGMA_*` variables that Sigma does not know: likely typos.
 pub fn unknown_env_vars(vars: impl Iterator<Item = String>) -> Vec<String> {
-    vars.filter(|k| k.starts_with("SIGMA_") && !k.starts_with("SIGMA_TEST_") && !KNOWN_ENV.contains(&k.as_str()))
-        .collect()
+    vars.filter(|k| {
+        k.starts_with("SIGMA_")
+            && !k.starts_with("SIGMA_TEST_")
+            && !KNOWN_ENV.contains(&k.as_str())
+            && !CLI_ENV.contains(&k.as_str())
+    })
+    .collect()
 }
 
 /// Hides the password of a database URL.
@@ -464,7 +472,7 @@ mod tests {
         let c = Config::for_database("postgres://u:pw@h/db");
         assert!(!c.describe().contains("pw@") && !format!("{c:?}").contains("pw@"));
         assert_eq!(
-            unknown_env_vars(["SIGMA_LISTN".into(), "SIGMA_LOG".into(), "PATH".into()].into_iter()),
+            unknown_env_vars(["SIGMA_LISTN".into(), "SIGMA_LOG".into(), "SIGMA_URL".into(), "PATH".into()].into_iter()),
             ["SIGMA_LISTN"]
         );
     }
