@@ -1,16 +1,16 @@
 //! The storage interface of Sigma: one trait, two backends (SQLite and
 //! PostgreSQL), one error type, and the test stories both backends pass.
 
-pub mod auth;
 pub mod agent_stories;
 pub mod agents;
+pub mod auth;
 mod error;
 pub mod ip;
 pub mod stories;
 pub mod transfer;
 
-pub use auth::{ApiKeyGrant, AuthStore, LockPolicy, NewApiKey, NewUser, UserSecrets, UserUpdate};
 pub use agents::AgentStore;
+pub use auth::{ApiKeyGrant, AuthStore, LockPolicy, NewApiKey, NewUser, UserSecrets, UserUpdate};
 pub use error::{BoxError, Conflict, StoreError, unknown_provider};
 pub use transfer::{ImportOptions, ProviderImportRow, TransferStore, VpsImportRow};
 

@@ -3,7 +3,7 @@
 //! manage enrolment tokens.
 
 use crate::agent_auth::{ENROLLMENT_TOKEN_PREFIX, new_secret, sha256_hex};
-use crate::auth::{Admin, Operator};
+use crate::auth::{Admin, Operator, Reader};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AppJson, AppQuery, Id};
 use crate::state::AppState;
@@ -52,6 +52,7 @@ fn changed(state: &AppState, agent: &Agent, action: &str) {
     responses((status = 200, description = "One page of agents", body = Page<Agent>)))]
 async fn list_agents(
     State(state): State<AppState>,
+    _: Reader,
     AppQuery(query): AppQuery<AgentListQuery>,
 ) -> ApiResult<Json<Page<Agent>>> {
     let (filter, page) = query.validate().map_err(ApiError::validation)?;
@@ -63,7 +64,7 @@ async fn list_agents(
     responses(
         (status = 200, description = "The agent", body = Agent),
         (status = 404, description = "No such agent", body = ErrorBody)))]
-async fn get_agent(State(state): State<AppState>, Id(id): Id) -> ApiResult<Json<Agent>> {
+async fn get_agent(State(state): State<AppState>, _: Reader, Id(id): Id) -> ApiResult<Json<Agent>> {
     Ok(Json(state.store.get_agent(id).await.map_err(not_found)?))
 }
 
@@ -105,7 +106,7 @@ pub struct StatusChange {
     responses(
         (status = 200, description = "Transitions, oldest first", body = Vec<StatusChange>),
         (status = 404, description = "No such agent", body = ErrorBody)))]
-async fn status_history(State(state): State<AppState>, Id(id): Id) -> ApiResult<Json<Vec<StatusChange>>> {
+async fn status_history(State(state): State<AppState>, _: Reader, Id(id): Id) -> ApiResult<Json<Vec<StatusChange>>> {
     state.store.get_agent(id).await.map_err(not_found)?;
     let list = state.store.agent_transitions(id).await?;
     Ok(Json(list.into_iter().map(|t| StatusChange { status: t.status, at: t.at }).collect()))

@@ -1,5 +1,6 @@
 //! `GET /api/events`: live fleet events as Server-Sent Events.
 
+use crate::auth::Reader;
 use crate::state::AppState;
 use axum::Extension;
 use axum::extract::State;
@@ -32,6 +33,7 @@ pub struct Closing(pub watch::Receiver<bool>);
     responses((status = 200, description = "An endless `text/event-stream`", content_type = "text/event-stream", body = FleetEvent)))]
 async fn events(
     State(state): State<AppState>,
+    _: Reader,
     closing: Option<Extension<Closing>>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let closing = closing.map(|Extension(c)| c.0);

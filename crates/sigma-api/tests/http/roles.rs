@@ -46,7 +46,11 @@ fn access(route: &str) -> Option<Access> {
         | "GET /api/ansible/inventory"
         | "GET /api/api-keys"
         | "POST /api/api-keys"
-        | "DELETE /api/api-keys/{id}" => Read,
+        | "DELETE /api/api-keys/{id}"
+        | "GET /api/agents"
+        | "GET /api/agents/{id}"
+        | "GET /api/agents/{id}/status-history"
+        | "GET /api/events" => Read,
         "POST /api/providers"
         | "PATCH /api/providers/{id}"
         | "PUT /api/providers/{id}"
@@ -58,13 +62,19 @@ fn access(route: &str) -> Option<Access> {
         | "DELETE /api/vps/{id}"
         | "POST /api/vps/{id}/retire"
         | "POST /api/vps/{id}/restore"
-        | "POST /api/vps/import" => Operate,
+        | "POST /api/vps/import"
+        | "POST /api/agents/claim"
+        | "POST /api/agents/{id}/rotate-key"
+        | "DELETE /api/agents/{id}" => Operate,
         "GET /api/audit-logs"
         | "GET /api/users"
         | "POST /api/users"
         | "GET /api/users/{id}"
         | "PATCH /api/users/{id}"
-        | "DELETE /api/users/{id}" => Admin,
+        | "DELETE /api/users/{id}"
+        | "GET /api/agents/enrollment-tokens"
+        | "POST /api/agents/enrollment-tokens"
+        | "DELETE /api/agents/enrollment-tokens/{id}" => Admin,
         _ => return None,
     })
 }
@@ -93,7 +103,12 @@ async fn call(app: &TestApp, method: &str, path: &str, credential: Option<&str>)
         rb = rb.header("content-type", "application/json").body("{}");
     }
     let r = rb.send().await.unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
+    let status = r.status().as_u16();
+    // An event stream never ends: its status is the answer.
+    if r.headers().get("content-type").is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream")) {
+        return (status, String::new());
+    }
+    (status, r.text().await.unwrap())
 }
 
 both_backends!(every_route_checks_the_role);
