@@ -4,6 +4,224 @@
  */
 
 export interface paths {
+    "/api/agent/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The configuration the server asks of this agent. */
+        get: operations["config"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/agent/heartbeat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report system metrics. The latest heartbeat of each agent is kept; the
+         *     agent is offline when none comes for three intervals. Answers the
+         *     agent's configuration.
+         */
+        post: operations["heartbeat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/agent/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register an agent. Answers `201` for a new agent and `200` when the same
+         *     agent registers again with the same claim hash (nothing changes); `409`
+         *     when the id is registered with another claim hash. With an enrolment
+         *     token the agent is claimed at once (`status: claimed`). Rate limited per
+         *     source address.
+         */
+        post: operations["register"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/agent/{id}/claim-status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The agent's claim status. `pending` until an operator (or an enrolment
+         *     token) claimed the agent; then, exactly once, `claimed` with the agent's
+         *     key, and `pending` again afterwards. The agent proves it is the one that
+         *     registered by sending its claim token in `X-Claim-Token`; without it the
+         *     key is never handed out, with a wrong one the answer is `403`.
+         */
+        get: operations["claim_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List agents, optionally by status or claim state. */
+        get: operations["list_agents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/agents/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Claim an agent with the token it printed. The agent is linked to
+         *     `vps_id`, else to the live VPS holding one of its addresses, else to a
+         *     new `provisioning` VPS made from `provider_id`, `country` and `purpose`.
+         */
+        post: operations["claim_agent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/agents/enrollment-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Enrolment tokens, newest first (their secrets are never shown again). */
+        get: operations["list_tokens"];
+        put?: never;
+        /**
+         * Make an enrolment token for unattended installs: an agent that registers
+         *     with it is claimed at once. The token is shown only in this answer.
+         */
+        post: operations["create_token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/agents/enrollment-tokens/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an enrolment token; agents already enrolled with it stay. */
+        delete: operations["revoke_token"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/agents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get an agent with its latest heartbeat. */
+        get: operations["get_agent"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove an agent. Its key stops working at once; the agent notices and
+         *     enrols again. The VPS it reported for stays.
+         */
+        delete: operations["delete_agent"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/agents/{id}/rotate-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate an agent's key: the current key stops working at once, and the
+         *     agent fetches a new one with its claim token (see claim-status).
+         */
+        post: operations["rotate_key"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/agents/{id}/status-history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every recorded change of an agent's status, oldest first. */
+        get: operations["status_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/ansible/inventory": {
         parameters: {
             query?: never;
@@ -207,6 +425,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live events: agent status changes (`agent-status`), heartbeats
+         *     (`agent-heartbeat`), agent enrolment and removal (`agent-changed`) and
+         *     VPS changes (`vps-changed`), each a JSON `FleetEvent` whose `type` is the
+         *     event name. A client that falls more than 1024 events behind is
+         *     disconnected (an `EventSource` reconnects by itself); a comment is sent
+         *     every 15 seconds to keep idle connections open.
+         */
+        get: operations["events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/ip-history": {
         parameters: {
             query?: never;
@@ -237,7 +479,9 @@ export interface paths {
          *     `retiring` with monitoring enabled, at `node_exporter_port` of its first
          *     address (or the first address with `label`). The VPS filters narrow the
          *     list further, so that each regional Prometheus asks for its own region.
-         *     VPS without a suitable address are left out.
+         *     VPS without a suitable address are left out. With `job=agent`, the same
+         *     VPS list the agents' own `/metrics` instead (those whose agent serves it
+         *     beyond loopback).
          */
         get: operations["targets"];
         put?: never;
@@ -294,7 +538,7 @@ export interface paths {
         put?: never;
         /**
          * Import providers from JSON (an array of provider objects) or CSV, matched
-         *     by name ignoring case; same rules as the VPS import.
+         *     by `id`, else by name ignoring case; same rules as the VPS import.
          */
         post: operations["import_providers"];
         delete?: never;
@@ -436,10 +680,13 @@ export interface paths {
         put?: never;
         /**
          * Import VPS from JSON (an array of VPS objects, as exported) or CSV (as
-         *     exported; any subset of the columns, `hostname` required). Rows are
-         *     matched by host name among live VPS: a match is updated (columns or
-         *     keys absent from the file keep their value, empty cells and `null`
-         *     clear), anything else is created. Providers are named by
+         *     exported; any subset of the columns, `hostname` required). A row
+         *     updates the VPS with its `id` when there is one (not in the trash),
+         *     else the live VPS with its host name, except that a retired row with an
+         *     `id` of its own is a past VPS and is created; columns or keys absent
+         *     from the file keep their value, empty cells and `null` clear. Anything
+         *     else is created, keeping the row's `id` when no VPS has it, so an
+         *     export imports into an empty Sigma as the same fleet. Providers are named by
          *     `provider_name` (or `provider_id`). One transaction: when any row
          *     fails, nothing is stored and the answer is 400 `import_failed` with
          *     each failed row's number and field errors.
@@ -602,6 +849,72 @@ export interface components {
          * @enum {string}
          */
         ActorKind: "user" | "api_key" | "agent" | "system" | "anonymous";
+        /** @description An agent as operators see it. */
+        Agent: {
+            agent_version: string;
+            arch: string;
+            /** @description Whether an operator or an enrolment token has claimed it. */
+            claimed: boolean;
+            /** Format: date-time */
+            claimed_at?: string | null;
+            /** @description `claim` or `enrollment-token`. */
+            enrolled_by?: string | null;
+            hostname: string;
+            /** Format: uuid */
+            id: string;
+            ip_addresses: string[];
+            /** @description Whether a key waits to be fetched by the agent. */
+            key_pending: boolean;
+            /** Format: date-time */
+            last_heartbeat_at?: string | null;
+            metrics?: null | components["schemas"]["Heartbeat"];
+            os: string;
+            /** Format: date-time */
+            registered_at: string;
+            /**
+             * @description `pending` until the first heartbeat after it was claimed, then
+             *     `online`, or `offline` when no heartbeat came for three intervals.
+             */
+            status: components["schemas"]["AgentStatus"];
+            /** Format: date-time */
+            status_changed_at: string;
+            /** Format: uuid */
+            vps_id?: string | null;
+        };
+        /** @description Body of `POST /api/agents/claim`. */
+        AgentClaim: {
+            /** Format: uuid */
+            agent_id: string;
+            /** @description The token the agent printed. */
+            claim_token: string;
+            /** @example JP */
+            country?: string | null;
+            /** Format: uuid */
+            provider_id?: string | null;
+            purpose?: null | components["schemas"]["Purpose"];
+            /**
+             * Format: uuid
+             * @description The VPS to link the agent to; without it, the live VPS holding one of
+             *     the agent's addresses, else a new `provisioning` VPS made from
+             *     `provider_id`, `country` and `purpose`.
+             */
+            vps_id?: string | null;
+        };
+        /**
+         * @description What the server asks of an agent: `GET /api/agent/config`, and the
+         *     answer of every heartbeat.
+         */
+        AgentConfig: {
+            /** Format: uuid */
+            agent_id: string;
+            /**
+             * Format: int32
+             * @description Seconds between heartbeats the server asks for; absent: the agent's own setting.
+             */
+            heartbeat_interval_secs?: number | null;
+            /** @description Whether to report listening ports; absent: the agent's own setting. */
+            port_scan?: boolean | null;
+        };
         AgentCounts: {
             /** Format: int64 */
             offline: number;
@@ -609,6 +922,46 @@ export interface components {
             online: number;
             /** Format: int64 */
             pending: number;
+        };
+        /** @description Body of `POST /api/agent/register`. */
+        AgentRegister: {
+            /** Format: uuid */
+            agent_id: string;
+            /** @example 0.1.0 */
+            agent_version: string;
+            /** @example x86_64 */
+            arch: string;
+            /**
+             * @description Lower-case hex SHA-256 of the claim token the agent generated.
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
+            claim_token_hash: string;
+            /** @description An enrolment token: the agent is claimed at once. */
+            enrollment_token?: string | null;
+            /** @example tokyo-1 */
+            hostname: string;
+            /**
+             * @description The addresses the agent sees on its interfaces (loopback left out).
+             * @example [
+             *       "103.1.2.3"
+             *     ]
+             */
+            ip_addresses?: string[];
+            /** @example Debian GNU/Linux 13 (trixie) */
+            os: string;
+        };
+        /** @description Answer of `POST /api/agent/register`. */
+        AgentRegistered: {
+            /**
+             * @description Where the agent polls for its key.
+             * @example /api/agent/0193a0c4-7b1e-7cc0-9d1c-3f1e2d3c4b5a/claim-status
+             */
+            poll_url: string;
+            /**
+             * @description `pending_claim`, or `claimed` when an enrolment token was used.
+             * @example pending_claim
+             */
+            status: string;
         };
         /**
          * @description Whether a VPS's agent is reporting.
@@ -698,6 +1051,16 @@ export interface components {
          * @enum {string}
          */
         BillingCycle: "monthly" | "quarterly" | "semiannual" | "annual" | "biennial" | "triennial" | "one-time";
+        /** @description Answer of `GET /api/agent/{id}/claim-status`. */
+        ClaimStatus: {
+            /** @description The agent's key, given once. */
+            api_key?: string | null;
+            /**
+             * @description `pending` until claimed; `claimed` exactly once, with the key.
+             * @example pending
+             */
+            status: string;
+        };
         CountBy: {
             /** Format: int64 */
             count: number;
@@ -709,6 +1072,58 @@ export interface components {
             /** @example 123.45 */
             amount: string;
             currency: string;
+        };
+        /** @description An enrolment token (its secret is shown only when it is made). */
+        EnrollmentToken: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: int64 */
+            max_uses: number;
+            name?: string | null;
+            new_vps?: null | components["schemas"]["NewVpsDefaults"];
+            /** Format: date-time */
+            revoked_at?: string | null;
+            /** Format: int64 */
+            uses: number;
+        };
+        /** @description Body of `POST /api/agents/enrollment-tokens`. */
+        EnrollmentTokenCreate: {
+            /** @default null */
+            country?: string | null;
+            /**
+             * Format: int64
+             * @description Hours until the token expires; default 24, at most 8760.
+             * @default null
+             */
+            expires_in_hours?: number | null;
+            /**
+             * Format: int64
+             * @description How many agents may enrol with it; default 1, at most 100000.
+             * @default null
+             */
+            max_uses?: number | null;
+            /**
+             * @default null
+             * @example hetzner batch 2026-11
+             */
+            name?: string | null;
+            /**
+             * Format: uuid
+             * @description With `country` and `purpose`: a VPS made for an agent that no VPS matches.
+             * @default null
+             */
+            provider_id?: string | null;
+            /** @default null */
+            purpose?: null | components["schemas"]["Purpose"];
+        };
+        /** @description Answer of `POST /api/agents/enrollment-tokens`: the token, shown once. */
+        EnrollmentTokenCreated: components["schemas"]["EnrollmentToken"] & {
+            /** @description Give it to agents as `--enrollment-token`; it is not shown again. */
+            token: string;
         };
         /**
          * @description The one shape of every error the API returns.
@@ -735,6 +1150,61 @@ export interface components {
             /** @description A sentence for people. */
             message: string;
         };
+        FilesystemUsage: {
+            /** @example ext4 */
+            fstype: string;
+            /** @example / */
+            mount: string;
+            /** Format: int64 */
+            total_bytes: number;
+            /** Format: int64 */
+            used_bytes: number;
+        };
+        /** @description One message of `GET /api/events`. */
+        FleetEvent: {
+            /** Format: uuid */
+            agent_id: string;
+            /** Format: date-time */
+            at: string;
+            hostname: string;
+            status: components["schemas"]["AgentStatus"];
+            /** @enum {string} */
+            type: "agent-status";
+            /** Format: uuid */
+            vps_id?: string | null;
+        } | {
+            /** Format: uuid */
+            agent_id: string;
+            /** Format: date-time */
+            at: string;
+            /** Format: double */
+            cpu_percent: number;
+            load: components["schemas"]["LoadAverages"];
+            memory: components["schemas"]["Usage"];
+            /** @enum {string} */
+            type: "agent-heartbeat";
+            /** Format: uuid */
+            vps_id?: string | null;
+        } | {
+            action: string;
+            /** Format: uuid */
+            agent_id: string;
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            type: "agent-changed";
+            /** Format: uuid */
+            vps_id?: string | null;
+        } | {
+            action: string;
+            /** Format: date-time */
+            at: string;
+            hostname: string;
+            /** @enum {string} */
+            type: "vps-changed";
+            /** Format: uuid */
+            vps_id: string;
+        };
         Health: {
             /** @description `sqlite` or `postgres`. */
             database: string;
@@ -742,6 +1212,85 @@ export interface components {
             /** @description `ok`, or `unavailable` when the database does not answer. */
             status: string;
             version: string;
+        };
+        /** @description Body of `POST /api/agent/heartbeat`: what the agent measured. */
+        Heartbeat: {
+            /** @default  */
+            agent_version?: string;
+            /** @default  */
+            arch?: string;
+            /**
+             * Format: int32
+             * @default 0
+             */
+            cpu_cores?: number;
+            /**
+             * Format: double
+             * @description Busy share of all CPUs since the previous sample, 0-100.
+             * @default 0
+             */
+            cpu_percent?: number;
+            /** @default [] */
+            filesystems?: components["schemas"]["FilesystemUsage"][];
+            /** @default  */
+            hostname?: string;
+            /**
+             * Format: int32
+             * @description Seconds between heartbeats; the agent is offline after three.
+             * @default 0
+             */
+            interval_secs?: number;
+            /** @default  */
+            kernel?: string;
+            /**
+             * @default {
+             *       "fifteen": 0,
+             *       "five": 0,
+             *       "one": 0
+             *     }
+             */
+            load?: components["schemas"]["LoadAverages"];
+            /**
+             * @default {
+             *       "total_bytes": 0,
+             *       "used_bytes": 0
+             *     }
+             */
+            memory?: components["schemas"]["Usage"];
+            /**
+             * Format: int32
+             * @description Port of the agent's `/metrics`, when it serves one beyond loopback.
+             * @default null
+             */
+            metrics_port?: number | null;
+            /**
+             * @default {
+             *       "rx_bytes": 0,
+             *       "tx_bytes": 0
+             *     }
+             */
+            network?: components["schemas"]["NetworkBytes"];
+            /** @default  */
+            os?: string;
+            /** @default [] */
+            ports?: components["schemas"]["ListeningPort"][];
+            /**
+             * @description Public addresses the agent sees on its interfaces.
+             * @default []
+             */
+            public_ips?: string[];
+            /**
+             * @default {
+             *       "total_bytes": 0,
+             *       "used_bytes": 0
+             *     }
+             */
+            swap?: components["schemas"]["Usage"];
+            /**
+             * Format: int64
+             * @default 0
+             */
+            uptime_secs?: number;
         };
         /**
          * @description The answer of a successful import or dry run. When any row fails the
@@ -835,6 +1384,33 @@ export interface components {
          * @enum {string}
          */
         IpLabel: "china-telecom" | "china-unicom" | "china-mobile" | "china-cernet" | "overseas" | "internal" | "anycast";
+        /** @description A listening TCP socket or a bound UDP socket. */
+        ListeningPort: {
+            /** @example 0.0.0.0 */
+            address: string;
+            /** Format: int32 */
+            pid?: number | null;
+            /** Format: int32 */
+            port: number;
+            /**
+             * @description The process holding the socket, when the agent may see it.
+             * @example sshd
+             */
+            process?: string | null;
+            /**
+             * @description `tcp` or `udp`.
+             * @example tcp
+             */
+            protocol: string;
+        };
+        LoadAverages: {
+            /** Format: double */
+            fifteen: number;
+            /** Format: double */
+            five: number;
+            /** Format: double */
+            one: number;
+        };
         /** @description Body of `POST /api/auth/login`. */
         LoginRequest: {
             /** @default null */
@@ -878,6 +1454,63 @@ export interface components {
             /** @description What the credentials may do. */
             role: components["schemas"]["Role"];
             user?: null | components["schemas"]["User"];
+        };
+        /** @description Bytes received and sent on every interface but loopback, since boot. */
+        NetworkBytes: {
+            /** Format: int64 */
+            rx_bytes: number;
+            /** Format: int64 */
+            tx_bytes: number;
+        };
+        /** @description Defaults of the VPS made for an agent that no VPS matches. */
+        NewVpsDefaults: {
+            country: string;
+            /** Format: uuid */
+            provider_id: string;
+            purpose: components["schemas"]["Purpose"];
+        };
+        /** @description One page of a list. */
+        Page_Agent: {
+            data: {
+                agent_version: string;
+                arch: string;
+                /** @description Whether an operator or an enrolment token has claimed it. */
+                claimed: boolean;
+                /** Format: date-time */
+                claimed_at?: string | null;
+                /** @description `claim` or `enrollment-token`. */
+                enrolled_by?: string | null;
+                hostname: string;
+                /** Format: uuid */
+                id: string;
+                ip_addresses: string[];
+                /** @description Whether a key waits to be fetched by the agent. */
+                key_pending: boolean;
+                /** Format: date-time */
+                last_heartbeat_at?: string | null;
+                metrics?: null | components["schemas"]["Heartbeat"];
+                os: string;
+                /** Format: date-time */
+                registered_at: string;
+                /**
+                 * @description `pending` until the first heartbeat after it was claimed, then
+                 *     `online`, or `offline` when no heartbeat came for three intervals.
+                 */
+                status: components["schemas"]["AgentStatus"];
+                /** Format: date-time */
+                status_changed_at: string;
+                /** Format: uuid */
+                vps_id?: string | null;
+            }[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Items matching the query across all pages.
+             */
+            total: number;
         };
         /** @description One page of a list. */
         Page_ApiKey: {
@@ -1235,6 +1868,12 @@ export interface components {
              */
             total_vps: number;
         };
+        /** @description One recorded change of an agent's status. */
+        StatusChange: {
+            /** Format: date-time */
+            at: string;
+            status: components["schemas"]["AgentStatus"];
+        };
         /**
          * @description One entry of Prometheus' `file_sd` / `http_sd` format.
          * @example {
@@ -1287,6 +1926,13 @@ export interface components {
          * @enum {string}
          */
         TransferFormat: "json" | "csv";
+        /** @description Used and total size of memory, swap or a filesystem, in bytes. */
+        Usage: {
+            /** Format: int64 */
+            total_bytes: number;
+            /** Format: int64 */
+            used_bytes: number;
+        };
         /** @description A person who logs in. */
         User: {
             /** Format: date-time */
@@ -1619,6 +2265,1154 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Heartbeat interval and feature switches; absent ones are the agent's own */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentConfig"];
+                };
+            };
+            /** @description Missing, unknown or revoked agent key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    heartbeat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Heartbeat"];
+            };
+        };
+        responses: {
+            /** @description Stored; the configuration the server asks for */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentConfig"];
+                };
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, unknown or revoked agent key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    register: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgentRegister"];
+            };
+        };
+        responses: {
+            /** @description Already registered with this claim hash */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentRegistered"];
+                };
+            };
+            /** @description Registered; poll `poll_url` for the key */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentRegistered"];
+                };
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The enrolment token is unknown, expired, revoked or used up */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The agent id is registered with another claim hash */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    claim_status: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The claim token the agent generated */
+                "X-Claim-Token"?: string | null;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Pending, or claimed with the key (once) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClaimStatus"];
+                };
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The claim token does not match */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such agent (removed, or never registered): register again */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_agents: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["AgentStatus"];
+                /** @description Only claimed (`true`) or unclaimed (`false`) agents. */
+                claimed?: boolean;
+                page?: number;
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of agents */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Agent"];
+                };
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    claim_agent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgentClaim"];
+            };
+        };
+        responses: {
+            /** @description Claimed; the agent fetches its key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Agent"];
+                };
+            };
+            /** @description No VPS to link to, or bad VPS fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The claim token does not match */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such agent */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Already claimed, or the new VPS collides with a live one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_tokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every enrolment token */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrollmentToken"][];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnrollmentTokenCreate"];
+            };
+        };
+        responses: {
+            /** @description The token, shown once */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrollmentTokenCreated"];
+                };
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revoke_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such token */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_agent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The agent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Agent"];
+                };
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such agent */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_agent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such agent */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rotate_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The agent, with a new key waiting for it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Agent"];
+                };
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such agent */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The agent is not claimed yet */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    status_history: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Transitions, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatusChange"][];
+                };
+            };
+            /** @description Invalid input; `details.fields` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such agent */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     inventory: {
         parameters: {
             query?: {
@@ -2649,6 +4443,71 @@ export interface operations {
             };
             /** @description TOTP is already enabled */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Internal error (details are logged, never sent) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unreachable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    events: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An endless `text/event-stream` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["FleetEvent"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The credential's role is too low */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
