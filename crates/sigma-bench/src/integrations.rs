@@ -238,10 +238,6 @@ pub async fn measure(
     })
 }
 
-fn check(ok: bool) -> &'static str {
-    if ok { "✅ met" } else { "❌ missed" }
-}
-
 /// The integrations section of the report.
 pub fn markdown(run: &report::Run, figures: &[BackendFigures], skipped: &[(&str, String)]) -> String {
     let mut o = String::new();
@@ -272,11 +268,7 @@ pub fn markdown(run: &report::Run, figures: &[BackendFigures], skipped: &[(&str,
     let _ = writeln!(o, "|---|---|---|--:|--:|--:|--:|--:|---|");
     for f in figures {
         for c in &f.cases {
-            let goal = match (c.goal_p99_ms, c.meets_goal()) {
-                (Some(g), Some(ok)) => format!("< {g} ms {}", check(ok)),
-                _ => "—".into(),
-            };
-            let errors = if c.errors > 0 { format!(" ({} errors)", c.errors) } else { String::new() };
+            let (goal, errors) = report::goal_and_errors(c);
             let _ = writeln!(
                 o,
                 "| {} | {} | `{}` | {} | {:.2} | {:.2} | {:.2} | {:.0}{errors} | {goal} |",
@@ -316,7 +308,7 @@ pub fn markdown(run: &report::Run, figures: &[BackendFigures], skipped: &[(&str,
             thousands((i.rows as f64 / secs) as u64),
             mb(i.rss_before),
             mb(i.peak_rss),
-            check(i.error.is_none() && secs < IMPORT_GOAL_S),
+            report::check(i.error.is_none() && secs < IMPORT_GOAL_S),
         );
     }
     o

@@ -48,8 +48,19 @@ pub fn mb(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
 
-fn check(ok: bool) -> &'static str {
+pub fn check(ok: bool) -> &'static str {
     if ok { "✅ met" } else { "❌ missed" }
+}
+
+/// The goal cell of a latency row, and the note on failed requests that
+/// follows its rate.
+pub fn goal_and_errors(c: &Measured) -> (String, String) {
+    let goal = match (c.goal_p99_ms, c.meets_goal()) {
+        (Some(g), Some(ok)) => format!("< {g} ms {}", check(ok)),
+        _ => "—".into(),
+    };
+    let errors = if c.errors > 0 { format!(" ({} errors)", c.errors) } else { String::new() };
+    (goal, errors)
 }
 
 pub fn thousands(n: u64) -> String {
@@ -124,11 +135,7 @@ pub fn markdown(run: &Run) -> String {
     let _ = writeln!(o, "|---|---|---|--:|--:|--:|--:|--:|--:|---|");
     for r in &ran {
         for c in &r.cases {
-            let goal = match (c.goal_p99_ms, c.meets_goal()) {
-                (Some(g), Some(ok)) => format!("< {g} ms {}", check(ok)),
-                _ => "—".into(),
-            };
-            let errors = if c.errors > 0 { format!(" ({} errors)", c.errors) } else { String::new() };
+            let (goal, errors) = goal_and_errors(c);
             let _ = writeln!(
                 o,
                 "| {} | {} | `{}` | {} | {:.2} | {:.2} | {:.2} | {:.0}{errors} | {} | {goal} |",
