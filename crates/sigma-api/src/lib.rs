@@ -8,6 +8,7 @@ pub mod config;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod fleet_cache;
 pub mod jobs;
 pub mod metrics;
 pub mod openapi;
@@ -20,6 +21,7 @@ use crate::agent_auth::RegisterLimiter;
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::events::Events;
+use crate::fleet_cache::FleetCache;
 use crate::jobs::heartbeats::HeartbeatWriter;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
@@ -39,6 +41,10 @@ use tower_http::trace::TraceLayer;
 use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
+
+/// Most bytes of whole-fleet answers kept (an answer for 10,000 VPS is a
+/// few megabytes).
+const FLEET_CACHE_BYTES: usize = 64 << 20;
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -88,6 +94,7 @@ pub fn state(store: DynStore, config: &Config) -> AppState {
         },
         import_body_limit: config.import_body_limit,
         events,
+        fleet_cache: Arc::new(FleetCache::new(FLEET_CACHE_BYTES)),
         heartbeats,
         agents: Arc::new(AgentSettings {
             heartbeat_interval: config.agent_heartbeat_interval,

@@ -49,6 +49,12 @@ pub struct Metrics {
     pool_max: Gauge,
     db_up: Gauge,
     vps: Family<StatusLabels, Gauge>,
+    fleet_cache: Family<CacheLabels, Counter>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CacheLabels {
+    result: &'static str,
 }
 
 impl Metrics {
@@ -67,12 +73,23 @@ impl Metrics {
         registry.register("db_up", "1 when the database answered the last scrape's query", db_up.clone());
         let vps = Family::<StatusLabels, Gauge>::default();
         registry.register("vps", "VPS not in the trash, by status", vps.clone());
+        let fleet_cache = Family::<CacheLabels, Counter>::default();
+        registry.register(
+            "fleet_cache_lookups",
+            "Whole-fleet answers (targets, inventory) by result: hit (served from the cache) or miss",
+            fleet_cache.clone(),
+        );
         registry.register(
             "build",
             "Version and storage backend",
             Info::new(vec![("version", env!("CARGO_PKG_VERSION").to_owned()), ("backend", backend.to_owned())]),
         );
-        Metrics { registry, requests, duration, pool, pool_max, db_up, vps }
+        Metrics { registry, requests, duration, pool, pool_max, db_up, vps, fleet_cache }
+    }
+
+    /// Counts one lookup of the whole-fleet answer cache.
+    pub fn fleet_cache(&self, hit: bool) {
+        self.fleet_cache.get_or_create(&CacheLabels { result: if hit { "hit" } else { "miss" } }).inc();
     }
 
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {

@@ -1,6 +1,7 @@
 use crate::agent_auth::RegisterLimiter;
 use crate::auth::Auth;
 use crate::events::Events;
+use crate::fleet_cache::FleetCache;
 use crate::jobs::JobGuard;
 use crate::jobs::heartbeats::HeartbeatWriter;
 use crate::metrics::Metrics;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub import_body_limit: usize,
     /// Live events for `/api/events`.
     pub events: Events,
+    /// Whole-fleet answers (targets, inventory) under the fleet's version.
+    pub fleet_cache: Arc<FleetCache>,
     /// The coalescing heartbeat writer.
     pub heartbeats: HeartbeatWriter,
     pub agents: Arc<AgentSettings>,

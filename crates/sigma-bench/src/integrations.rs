@@ -30,6 +30,8 @@ pub struct Settings {
     pub warmup: usize,
     pub requests: usize,
     pub seed_tasks: usize,
+    /// Sequential requests of the cases that follow a change of the fleet.
+    pub after_change: usize,
 }
 
 pub struct ImportFigures {
@@ -192,6 +194,18 @@ pub async fn measure(
         measured.push(m);
     }
 
+    // The answers above are served from the cache after the first; these
+    // make the server build them afresh: each request follows a change of
+    // one VPS, which moves the fleet's version on.
+    for (name, path) in [
+        ("Prometheus targets, whole fleet, after a change", "/api/prometheus/targets"),
+        ("Ansible inventory, whole fleet, after a change", "/api/ansible/inventory"),
+    ] {
+        let m = after_change(&client, &server.base_url, name, path, settings.after_change).await?;
+        eprintln!("   {:<36} p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>7.2} ms", m.name, ms(m.p50), ms(m.p99), ms(m.max));
+        measured.push(m);
+    }
+
     let file = import_file(settings.import_rows);
     let bytes = file.len();
     let rss_before = server::rss(pid)?;
@@ -235,6 +249,55 @@ pub async fn measure(
         seeding,
         cases: measured,
         import: ImportFigures { rows: settings.import_rows, bytes, took, created, rss_before, peak_rss, error },
+    })
+}
+
+/// `requests` sequential reads of `path`, each right after a change of one
+/// VPS, so that none is served from the cache.
+async fn after_change(
+    client: &reqwest::Client,
+    base_url: &str,
+    name: &str,
+    path: &str,
+    requests: usize,
+) -> anyhow::Result<Measured> {
+    let page: serde_json::Value =
+        client.get(format!("{base_url}/api/vps?per_page=1")).send().await?.error_for_status()?.json().await?;
+    let id = page["data"][0]["id"].as_str().context("no VPS to change")?.to_owned();
+    let mut samples = Vec::with_capacity(requests);
+    let mut busy = Duration::ZERO;
+    let mut matches = None;
+    for i in 0..requests {
+        client
+            .patch(format!("{base_url}/api/vps/{id}"))
+            .json(&serde_json::json!({"notes": format!("changed {i}")}))
+            .send()
+            .await?
+            .error_for_status()?;
+        let t = Instant::now();
+        let body = client.get(format!("{base_url}{path}")).send().await?.error_for_status()?.bytes().await?;
+        let took = t.elapsed();
+        busy += took;
+        samples.push(took);
+        if matches.is_none() {
+            let v: serde_json::Value = serde_json::from_slice(&body)?;
+            let n = v.as_array().map_or_else(|| v["_meta"]["hostvars"].as_object().map_or(0, |m| m.len()), |a| a.len());
+            matches = Some(n as i64);
+        }
+    }
+    samples.sort_unstable();
+    Ok(Measured {
+        name: name.to_owned(),
+        example: path.to_owned(),
+        errors: 0,
+        first_error: None,
+        p50: load::percentile(&samples, 50.0),
+        p99: load::percentile(&samples, 99.0),
+        max: samples.last().copied().unwrap_or_default(),
+        per_second: samples.len() as f64 / busy.as_secs_f64(),
+        goal_p99_ms: None,
+        matches,
+        server_cpu: None,
     })
 }
 

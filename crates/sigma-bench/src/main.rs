@@ -188,6 +188,7 @@ async fn integration_suite(opts: &Opts, server: &Path) -> anyhow::Result<bool> {
         warmup: opts.warmup.min(50),
         requests: opts.integration_requests,
         seed_tasks: opts.seed_tasks,
+        after_change: (opts.integration_requests / 6).max(10),
     };
     let load_at_start = report::load_average();
     let mut figures = Vec::new();

@@ -16,6 +16,8 @@ use uuid::Uuid;
 
 /// PostgreSQL allows 65,535 parameters per statement; rows per multi-row insert.
 const VPS_BATCH: usize = 1000;
+/// Imports of this many rows or more defer their GIN index work.
+const BULK_ROWS: usize = 1000;
 
 #[async_trait]
 impl TransferStore for PostgresStore {
@@ -29,6 +31,10 @@ impl TransferStore for PostgresStore {
             out.push(rows::vps(&row)?);
         }
         Ok(out)
+    }
+
+    async fn fleet_version(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT n FROM fleet_version WHERE id = 1").fetch_one(&self.pool).await?)
     }
 
     async fn all_providers(&self) -> Result<Vec<Provider>> {
@@ -48,6 +54,13 @@ impl TransferStore for PostgresStore {
             let plan = plan::plan_vps(rows, ctx, options);
             if !plan.should_write(options) {
                 return Ok(plan.report);
+            }
+            if plan.creates.len() + plan.updates.len() >= BULK_ROWS {
+                // New entries of the GIN indexes (search text, tags) go to
+                // their pending lists, merged in bulk by autovacuum after
+                // the import, rather than merged by this transaction every
+                // 4 MB (the default).
+                sqlx::query("SET LOCAL gin_pending_list_limit = '256MB'").execute(&mut *tx).await?;
             }
             for (id, p) in &plan.new_providers {
                 insert_provider(tx, *id, p).await?;

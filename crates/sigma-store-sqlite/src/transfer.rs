@@ -27,6 +27,10 @@ impl TransferStore for SqliteStore {
         rows.iter().map(rows::vps).collect()
     }
 
+    async fn fleet_version(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT n FROM fleet_version WHERE id = 1").fetch_one(&self.read).await?)
+    }
+
     async fn all_providers(&self) -> Result<Vec<Provider>> {
         let rows = sqlx::query(&format!("{PROVIDER_SELECT} ORDER BY p.name_key")).fetch_all(&self.read).await?;
         rows.iter().map(rows::provider).collect()

@@ -28,7 +28,7 @@ macro_rules! story_tests {
             audit_records_every_change, stats_follow_every_change, search_follows_changes,
             stats_survive_concurrent_writers, users_crud_and_last_admin, failed_logins_lock_an_address,
             totp_steps_and_recovery_codes, api_keys_lifecycle, agent_claim_links_and_delivers_the_key_once,
-            agent_heartbeats_and_transitions, enrollment_tokens_limit_and_expire);
+            agent_heartbeats_and_transitions, enrollment_tokens_limit_and_expire, fleet_version_moves_with_every_change);
     };
     (@each $make:path; $($name:ident),+) => {
         $(
@@ -748,4 +748,60 @@ pub async fn stats_survive_concurrent_writers(store: &dyn Store) {
         (&want.by_status, &want.by_country, &want.monthly_cost)
     );
     assert_eq!((got.total_vps, got.retired_vps), (18, 6));
+}
+
+/// The fleet's version moves on with every committed change of a VPS or a
+/// provider, and only then.
+pub async fn fleet_version_moves_with_every_change(store: &dyn Store) {
+    let v0 = store.fleet_version().await.unwrap();
+    assert_eq!(store.fleet_version().await.unwrap(), v0, "reading moves nothing");
+    let mut last = v0;
+    fn moved_on(last: &mut i64, now: i64, what: &str) {
+        assert!(now > *last, "{what} moves the version on ({last} -> {now})");
+        *last = now;
+    }
+    macro_rules! moved {
+        ($now:expr, $what:expr) => {
+            moved_on(&mut last, $now, $what)
+        };
+    }
+    let p = store.create_provider(&provider_draft("P"), &sys()).await.unwrap();
+    moved!(store.fleet_version().await.unwrap(), "a new provider");
+    let p = store.update_provider(p.id, &provider_draft("Q"), p.version, &sys()).await.unwrap();
+    moved!(store.fleet_version().await.unwrap(), "a renamed provider");
+    let a = store.create_vps(&vps_draft(&p, "a", &["10.0.0.1"]), Source::Manual, &sys()).await.unwrap();
+    moved!(store.fleet_version().await.unwrap(), "a new VPS");
+    let a = store.update_vps(a.id, &vps_draft(&p, "a", &["10.0.0.2"]), a.version, &sys()).await.unwrap();
+    moved!(store.fleet_version().await.unwrap(), "a new address");
+    // A refused change stores nothing and moves nothing.
+    assert!(store.update_vps(a.id, &vps_draft(&p, "a", &[]), a.version - 1, &sys()).await.is_err());
+    assert_eq!(store.fleet_version().await.unwrap(), last, "a refused change");
+    store.retire_vps(a.id, &sys()).await.unwrap();
+    moved!(store.fleet_version().await.unwrap(), "a retirement");
+    store.trash_vps(a.id, &sys()).await.unwrap();
+    moved!(store.fleet_version().await.unwrap(), "the trash");
+    store.restore_vps(a.id, &sys()).await.unwrap();
+    moved!(store.fleet_version().await.unwrap(), "a restore");
+    store.purge_vps(a.id, &sys()).await.unwrap();
+    moved!(store.fleet_version().await.unwrap(), "a purge");
+    let rows = (0..3)
+        .map(|i| crate::VpsImportRow {
+            row: i + 1,
+            patch: sigma_types::VpsPatch {
+                hostname: sigma_types::Patch::Value(format!("imported-{i}")),
+                provider_id: sigma_types::Patch::Value(p.id),
+                country: sigma_types::Patch::Value("JP".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .collect::<Vec<_>>();
+    let dry = crate::ImportOptions { dry_run: true, ..Default::default() };
+    store.import_vps(rows.clone(), dry, &sys()).await.unwrap();
+    assert_eq!(store.fleet_version().await.unwrap(), last, "a dry run");
+    let report = store.import_vps(rows, crate::ImportOptions::default(), &sys()).await.unwrap();
+    assert_eq!(report.created, 3, "{report:?}");
+    moved!(store.fleet_version().await.unwrap(), "an import");
+    store.delete_provider(store.create_provider(&provider_draft("R"), &sys()).await.unwrap().id, &sys()).await.unwrap();
+    moved!(store.fleet_version().await.unwrap(), "a deleted provider");
 }

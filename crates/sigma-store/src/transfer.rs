@@ -56,6 +56,11 @@ pub struct ImportOptions {
 pub trait TransferStore: Send + Sync {
     /// Every VPS matching the filter, by host name (then id), in one query.
     async fn all_vps(&self, filter: &VpsFilter) -> Result<Vec<Vps>>;
+    /// A number that moves on with every committed change of any VPS or
+    /// provider, whichever replica made it. Read it before reading the
+    /// fleet: what is read then is at least as new as the number, so an
+    /// answer kept under it is never older than the number says.
+    async fn fleet_version(&self) -> Result<i64>;
     /// Every provider, by name.
     async fn all_providers(&self) -> Result<Vec<Provider>>;
     /// Creates or updates (by host name among live VPS) every row, in one

@@ -3,9 +3,10 @@
 use crate::auth::Reader;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::AppQuery;
+use crate::fleet_cache;
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::State;
+use axum::response::Response;
 use chrono::Utc;
 use serde_json::{Map, Value, json};
 use sigma_types::{Inventory, InventoryGroup, InventoryQuery, IpLabel, Vps, VpsFilterQuery, VpsStatus};
@@ -31,13 +32,13 @@ async fn inventory(
     _: Reader,
     AppQuery(filter): AppQuery<VpsFilterQuery>,
     AppQuery(query): AppQuery<InventoryQuery>,
-) -> ApiResult<Json<Inventory>> {
+) -> ApiResult<Response> {
     let mut filter = filter.validate(Utc::now().date_naive()).map_err(ApiError::validation)?;
     if filter.statuses.is_empty() {
         filter.statuses = VpsStatus::ALL.iter().copied().filter(|s| *s != VpsStatus::Retired).collect();
     }
-    let fleet = state.store.all_vps(&filter).await?;
-    Ok(Json(build(&fleet, query.label)))
+    let key = format!("inventory {filter:?} {:?}", query.label);
+    fleet_cache::json(&state, key, || async { Ok(build(&state.store.all_vps(&filter).await?, query.label)) }).await
 }
 
 /// A group name valid for Ansible: `prefix_` and the value lower-cased,

@@ -4,9 +4,11 @@
 use crate::auth::Reader;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::AppQuery;
+use crate::fleet_cache;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use sigma_types::{Agent, IpLabel, TargetGroup, TargetJob, TargetsQuery, Vps, VpsFilterQuery, VpsStatus};
 use std::collections::{BTreeMap, HashMap};
@@ -34,7 +36,7 @@ async fn targets(
     _: Reader,
     AppQuery(filter): AppQuery<VpsFilterQuery>,
     AppQuery(query): AppQuery<TargetsQuery>,
-) -> ApiResult<Json<Vec<TargetGroup>>> {
+) -> ApiResult<Response> {
     let mut filter = filter.validate(Utc::now().date_naive()).map_err(ApiError::validation)?;
     // Filters narrow the monitored set; they never widen it.
     filter.statuses = if filter.statuses.is_empty() {
@@ -43,15 +45,22 @@ async fn targets(
         filter.statuses.iter().copied().filter(|s| VpsStatus::MONITORED.contains(s)).collect()
     };
     if filter.statuses.is_empty() || filter.monitoring_enabled == Some(false) {
-        return Ok(Json(Vec::new()));
+        return Ok(Json(Vec::<TargetGroup>::new()).into_response());
     }
     filter.monitoring_enabled = Some(true);
-    let fleet = state.store.all_vps(&filter).await?;
     if query.job.unwrap_or_default() == TargetJob::Agent {
+        // Agents' ports change with their heartbeats, not with the fleet's
+        // version: this list is made afresh each time.
+        let fleet = state.store.all_vps(&filter).await?;
         let agents = state.store.linked_agents().await?;
-        return Ok(Json(agent_targets(&fleet, &agents, query.label)));
+        return Ok(Json(agent_targets(&fleet, &agents, query.label)).into_response());
     }
-    Ok(Json(fleet.iter().filter_map(|v| target_group(v, query.label)).collect()))
+    let key = format!("targets {filter:?} {:?}", query.label);
+    fleet_cache::json(&state, key, || async {
+        let fleet = state.store.all_vps(&filter).await?;
+        Ok(fleet.iter().filter_map(|v| target_group(v, query.label)).collect::<Vec<_>>())
+    })
+    .await
 }
 
 /// The agents' own `/metrics`: one entry per VPS of `fleet` whose agent

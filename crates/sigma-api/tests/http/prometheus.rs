@@ -176,6 +176,36 @@ async fn targets_format_and_filters(app: TestApp) {
         assert!(e["details"]["fields"].get(field).is_some() || e["message"].as_str().unwrap().contains(field), "{e}");
     }
     expect_error(app.get("/api/prometheus/targets?job=cadvisor").await, 400, "validation_failed").await;
+
+    // Answers are kept under the fleet's version: asking again is served
+    // from the cache, and any change (even a provider's new name, which is
+    // a label) shows in the very next answer, as do the inventory's.
+    let lookups = |text: &str, result: &str| -> u64 {
+        let line = format!("sigma_fleet_cache_lookups_total{{result=\"{result}\"}} ");
+        text.lines().find_map(|l| l.strip_prefix(&line)).map_or(0, |n| n.parse().unwrap())
+    };
+    let before = targets(&app, "?country=JP").await;
+    let text = app.get("/metrics").await.text().await.unwrap();
+    let hits = lookups(&text, "hit");
+    assert_eq!(targets(&app, "?country=JP").await, before);
+    assert_eq!(targets(&app, "?country=jp").await, before, "the same filter, spelt otherwise");
+    let text = app.get("/metrics").await.text().await.unwrap();
+    assert_eq!(lookups(&text, "hit"), hits + 2, "{text}");
+    let inventory_before = expect(app.get("/api/ansible/inventory").await, 200).await;
+    assert!(inventory_before["provider_dmit"]["hosts"].is_array(), "{inventory_before}");
+    let dmit = fleet["tokyo-1"]["provider_id"].as_str().unwrap();
+    expect(app.patch(&format!("/api/providers/{dmit}"), &json!({"name": "DMIT Cloud"})).await, 200).await;
+    let after = targets(&app, "?country=JP").await;
+    assert_eq!(names(&after), names(&before));
+    for g in after.as_array().unwrap() {
+        assert_eq!(g["labels"]["provider"], "DMIT Cloud", "{g}");
+    }
+    let inventory_after = expect(app.get("/api/ansible/inventory").await, 200).await;
+    assert!(inventory_after.get("provider_dmit").is_none(), "{inventory_after}");
+    assert_eq!(inventory_after["provider_dmit_cloud"]["hosts"], inventory_before["provider_dmit"]["hosts"]);
+    let tokyo = fleet["tokyo-1"]["id"].as_str().unwrap();
+    expect(app.patch(&format!("/api/vps/{tokyo}"), &json!({"monitoring_enabled": false})).await, 200).await;
+    assert_eq!(names(&targets(&app, "?country=JP").await), ["osaka-1"]);
 }
 
 /// Runs a command off the async threads (the server under test shares them).

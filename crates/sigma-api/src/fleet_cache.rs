@@ -1,0 +1,153 @@
+//! Answers that list the whole fleet — Prometheus targets and the Ansible
+//! inventory — are asked for again and again (every Prometheus refreshes
+//! every minute, every Ansible run starts with one) while the fleet changes
+//! a few times a day. Each answer is kept serialised under the request that
+//! asked for it and the fleet's version (a number the database moves on
+//! with every committed change of a VPS or a provider, whichever replica
+//! made it), and served again until the version moves.
+//!
+//! The version is read before the fleet, so what a cached answer holds is
+//! never older than the version it is kept under. The cache holds at most
+//! `budget` bytes of answers; past that, the least recently used go.
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+pub struct FleetCache {
+    budget: usize,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    entries: HashMap<String, Entry>,
+    bytes: usize,
+    clock: u64,
+}
+
+struct Entry {
+    version: i64,
+    body: Bytes,
+    used: u64,
+}
+
+impl FleetCache {
+    /// A cache of at most `budget` bytes of answers (0 turns it off).
+    pub fn new(budget: usize) -> Self {
+        FleetCache { budget, inner: Mutex::new(Inner::default()) }
+    }
+
+    /// The answer kept for `key` at `version`, if any.
+    pub fn get(&self, key: &str, version: i64) -> Option<Bytes> {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.clock += 1;
+        let clock = inner.clock;
+        let entry = inner.entries.get_mut(key).filter(|e| e.version == version)?;
+        entry.used = clock;
+        Some(entry.body.clone())
+    }
+
+    /// Keeps `body` for `key` at `version`, replacing an older answer.
+    pub fn put(&self, key: String, version: i64, body: Bytes) {
+        if body.len() > self.budget {
+            return;
+        }
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.clock += 1;
+        let used = inner.clock;
+        let size = body.len();
+        if let Some(old) = inner.entries.insert(key, Entry { version, body, used }) {
+            inner.bytes -= old.body.len();
+        }
+        inner.bytes += size;
+        // Answers of older versions will never be served again: drop them
+        // first, then the least recently used until the budget holds.
+        if inner.bytes > self.budget {
+            inner.entries.retain(|_, e| e.version >= version);
+            inner.bytes = inner.entries.values().map(|e| e.body.len()).sum();
+        }
+        while inner.bytes > self.budget {
+            let Some(oldest) = inner.entries.iter().min_by_key(|(_, e)| e.used).map(|(k, _)| k.clone()) else {
+                break;
+            };
+            if let Some(e) = inner.entries.remove(&oldest) {
+                inner.bytes -= e.body.len();
+            }
+        }
+    }
+
+    /// How many answers and bytes are kept.
+    pub fn size(&self) -> (usize, usize) {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        (inner.entries.len(), inner.bytes)
+    }
+}
+
+/// The JSON answer for `key`: from the cache when the fleet has not changed
+/// since it was made, else made by `build`, kept and returned. `key` must
+/// name everything the answer depends on besides the fleet.
+pub async fn json<T, F, Fut>(state: &AppState, key: String, build: F) -> ApiResult<Response>
+where
+    T: Serialize,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = ApiResult<T>>,
+{
+    let version = state.store.fleet_version().await?;
+    let body = match state.fleet_cache.get(&key, version) {
+        Some(body) => {
+            state.metrics.fleet_cache(true);
+            body
+        }
+        None => {
+            state.metrics.fleet_cache(false);
+            let value = build().await?;
+            let body = Bytes::from(serde_json::to_vec(&value).map_err(ApiError::internal)?);
+            state.fleet_cache.put(key, version, body.clone());
+            body
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(n: usize) -> Bytes {
+        Bytes::from(vec![b'x'; n])
+    }
+
+    #[test]
+    fn serves_only_the_current_version() {
+        let c = FleetCache::new(1000);
+        c.put("a".into(), 1, body(10));
+        assert_eq!(c.get("a", 1).map(|b| b.len()), Some(10));
+        assert!(c.get("a", 2).is_none(), "a newer fleet misses");
+        assert!(c.get("b", 1).is_none(), "another request misses");
+        c.put("a".into(), 2, body(20));
+        assert_eq!(c.size(), (1, 20), "the new answer replaces the old");
+    }
+
+    #[test]
+    fn keeps_within_its_budget() {
+        let c = FleetCache::new(100);
+        c.put("a".into(), 1, body(40));
+        c.put("b".into(), 1, body(40));
+        assert!(c.get("a", 1).is_some());
+        c.put("c".into(), 1, body(40));
+        assert_eq!(c.size(), (2, 80));
+        assert!(c.get("b", 1).is_none(), "the least recently used went");
+        assert!(c.get("a", 1).is_some() && c.get("c", 1).is_some());
+        c.put("d".into(), 2, body(40));
+        assert_eq!(c.size(), (1, 40), "older versions go first");
+        c.put("e".into(), 2, body(101));
+        assert!(c.get("e", 2).is_none(), "an answer above the budget is not kept");
+        assert_eq!(FleetCache::new(0).size(), (0, 0));
+    }
+}
