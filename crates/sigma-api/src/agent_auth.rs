@@ -1,16 +1,12 @@
 //! Agent credentials: per-agent keys (valid only on `/api/agent/*`),
-//! the secrets Sigma makes for agents and enrolment tokens, and the rate
-//! limit on registrations.
+//! the secrets Sigma makes for agents and enrolment tokens. Registrations
+//! are rate limited by the shared limiter (ratelimit.rs).
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::{HeaderMap, header, request::Parts};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 /// Prefix of agent keys, so that a leaked key is recognisable.
@@ -72,38 +68,6 @@ pub fn agent_unauthorized() -> ApiError {
     )
 }
 
-/// A fixed window per source address: at most `per_minute` registrations
-/// in each minute. Kept in memory; each replica counts its own.
-pub struct RegisterLimiter {
-    per_minute: u32,
-    windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,
-}
-
-impl RegisterLimiter {
-    pub fn new(per_minute: u32) -> Self {
-        RegisterLimiter { per_minute, windows: Mutex::new(HashMap::new()) }
-    }
-
-    /// `Err(seconds to wait)` when `ip` has used up its minute.
-    pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
-        const WINDOW: Duration = Duration::from_secs(60);
-        let now = Instant::now();
-        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        if windows.len() > 10_000 {
-            windows.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
-        }
-        let entry = windows.entry(ip).or_insert((now, 0));
-        if now.duration_since(entry.0) >= WINDOW {
-            *entry = (now, 0);
-        }
-        if entry.1 >= self.per_minute {
-            return Err(WINDOW.saturating_sub(now.duration_since(entry.0)).as_secs().max(1));
-        }
-        entry.1 += 1;
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,14 +78,5 @@ mod tests {
         assert!(a.starts_with("sga_") && a.len() == 68);
         assert_ne!(a, new_secret(AGENT_KEY_PREFIX));
         assert_eq!(sha256_hex("test"), "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
-    }
-
-    #[test]
-    fn limiter_counts_per_address() {
-        let l = RegisterLimiter::new(2);
-        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
-        assert!(l.check(a).is_ok() && l.check(a).is_ok());
-        assert!(l.check(a).unwrap_err() >= 1);
-        assert!(l.check(b).is_ok());
     }
 }
