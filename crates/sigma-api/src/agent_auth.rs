@@ -7,6 +7,9 @@ use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::{HeaderMap, header, request::Parts};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 /// Prefix of agent keys, so that a leaked key is recognisable.
@@ -56,6 +59,63 @@ impl FromRequestParts<AppState> for AgentKey {
         let key_hash = sha256_hex(key);
         let owner = state.store.agent_by_key(&key_hash).await?.ok_or_else(agent_unauthorized)?;
         Ok(AgentKey { agent_id: owner.agent_id, vps_id: owner.vps_id, key_hash })
+    }
+}
+
+/// How long a heartbeat key's owner is remembered.
+const KEY_TTL: Duration = Duration::from_secs(60);
+/// Most keys remembered; beyond, the cache starts again empty.
+const KEY_CACHE_MAX: usize = 200_000;
+
+/// Heartbeat keys recently checked, by hash, so that a heartbeat does not
+/// cost a database read for its key. Safe because the heartbeat write
+/// checks the stored key hash again: a revoked or rotated key is still
+/// refused at once (and forgotten here).
+#[derive(Default)]
+pub struct KeyCache(Mutex<HashMap<String, (Uuid, Instant)>>);
+
+impl KeyCache {
+    fn get(&self, key_hash: &str) -> Option<Uuid> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(key_hash).filter(|(_, at)| at.elapsed() < KEY_TTL).map(|(id, _)| *id)
+    }
+
+    fn put(&self, key_hash: String, agent_id: Uuid) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= KEY_CACHE_MAX {
+            map.clear();
+        }
+        map.insert(key_hash, (agent_id, Instant::now()));
+    }
+
+    /// Forgets a key the store refused.
+    pub fn forget(&self, key_hash: &str) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(key_hash);
+    }
+}
+
+/// The agent a heartbeat's key belongs to, from [`KeyCache`] when recently
+/// checked. Only for writes that check the key hash again.
+pub struct HeartbeatKey {
+    pub agent_id: Uuid,
+    pub key_hash: String,
+}
+
+impl FromRequestParts<AppState> for HeartbeatKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let key = presented_agent_key(&parts.headers).ok_or_else(agent_unauthorized)?;
+        if !key.starts_with(AGENT_KEY_PREFIX) || key.len() > 200 {
+            return Err(agent_unauthorized());
+        }
+        let key_hash = sha256_hex(key);
+        if let Some(agent_id) = state.agents.keys.get(&key_hash) {
+            return Ok(HeartbeatKey { agent_id, key_hash });
+        }
+        let owner = state.store.agent_by_key(&key_hash).await?.ok_or_else(agent_unauthorized)?;
+        state.agents.keys.put(key_hash.clone(), owner.agent_id);
+        Ok(HeartbeatKey { agent_id: owner.agent_id, key_hash })
     }
 }
 

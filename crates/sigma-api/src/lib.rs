@@ -91,6 +91,7 @@ pub fn state(store: DynStore, config: &Config) -> AppState {
         agents: Arc::new(AgentSettings {
             heartbeat_interval: config.agent_heartbeat_interval,
             register_limit: config.agent_register_limit,
+            keys: Default::default(),
         }),
         jobs: Arc::new(vec![writer, sweep]),
     }

@@ -35,4 +35,6 @@ pub struct AgentSettings {
     /// Registrations accepted per client address and minute, counted by
     /// the shared rate limiter.
     pub register_limit: u32,
+    /// Heartbeat keys recently checked.
+    pub keys: crate::agent_auth::KeyCache,
 }

@@ -2,7 +2,7 @@
 //! status (no credentials), heartbeat and configuration (the agent's own
 //! key). User credentials do not work here, and agent keys work nowhere else.
 
-use crate::agent_auth::{AGENT_KEY_PREFIX, AgentKey, agent_unauthorized, new_secret, sha256_hex};
+use crate::agent_auth::{AGENT_KEY_PREFIX, AgentKey, HeartbeatKey, agent_unauthorized, new_secret, sha256_hex};
 use crate::client_ip::ClientIp;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AppJson, Id};
@@ -181,7 +181,7 @@ fn now() -> DateTime<Utc> {
         (status = 401, description = "Missing, unknown or revoked agent key", body = ErrorBody)))]
 async fn heartbeat(
     State(state): State<AppState>,
-    key: Result<AgentKey, ApiError>,
+    key: Result<HeartbeatKey, ApiError>,
     beat: Result<AppJson<Heartbeat>, ApiError>,
 ) -> ApiResult<Json<AgentConfig>> {
     let result = match (key, beat) {
@@ -192,7 +192,7 @@ async fn heartbeat(
     result
 }
 
-async fn store_heartbeat(state: &AppState, key: AgentKey, beat: Heartbeat) -> ApiResult<Json<AgentConfig>> {
+async fn store_heartbeat(state: &AppState, key: HeartbeatKey, beat: Heartbeat) -> ApiResult<Json<AgentConfig>> {
     beat.validate().map_err(ApiError::validation)?;
     let interval = state.agents.heartbeat_interval.unwrap_or(Duration::from_secs(u64::from(beat.interval_secs)));
     let at = now();
@@ -200,7 +200,7 @@ async fn store_heartbeat(state: &AppState, key: AgentKey, beat: Heartbeat) -> Ap
     let summary = Summary { cpu_percent: beat.cpu_percent, memory: beat.memory, load: beat.load };
     let write = HeartbeatWrite {
         agent_id: key.agent_id,
-        key_hash: key.key_hash,
+        key_hash: key.key_hash.clone(),
         at,
         offline_after,
         hostname: beat.hostname.trim().to_owned(),
@@ -209,7 +209,10 @@ async fn store_heartbeat(state: &AppState, key: AgentKey, beat: Heartbeat) -> Ap
     };
     match state.heartbeats.write(write, summary).await {
         Ok(outcome) if outcome.stored => Ok(Json(agent_config(state, key.agent_id))),
-        Ok(_) => Err(agent_unauthorized()),
+        Ok(_) => {
+            state.agents.keys.forget(&key.key_hash);
+            Err(agent_unauthorized())
+        }
         Err(WriteError::Unavailable) => {
             Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database is unreachable"))
         }
