@@ -1,19 +1,25 @@
-//! End to end: the real `sigma-agent` binary against the real server
-//! (the `sigma-api` library serving on a real socket), on SQLite and
+//! End to end: the real `sigma-agent` binary against the real `sigma-api`
+//! binary (each its own process, on a real socket), on SQLite and
 //! PostgreSQL, with short intervals.
+//!
+//! The server binary is taken from next to the agent binary: `cargo test
+//! --workspace` builds both; `cargo test -p sigma-agent` alone needs
+//! `cargo build -p sigma-api` first.
 
 use reqwest::Method;
 use serde_json::{Value, json};
+use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::oneshot;
 
 const AGENT: &str = env!("CARGO_BIN_EXE_sigma-agent");
 const ADMIN_KEY: &str = "e2e-admin-key-0123456789";
+/// Seconds between the server's offline checks (its smallest setting).
+const SWEEP_SECS: u64 = 1;
 
 #[derive(Clone, Copy)]
 enum Backend {
@@ -21,57 +27,98 @@ enum Backend {
     Postgres,
 }
 
-/// A server on a fixed address, so that it can be stopped and started again
-/// where the agent expects it.
+/// The `sigma-api` binary built with this test.
+fn server_binary() -> PathBuf {
+    let path = Path::new(AGENT).with_file_name("sigma-api");
+    assert!(
+        path.is_file(),
+        "{} not found: build the server first (`cargo build -p sigma-api`; `cargo test --workspace` does)",
+        path.display()
+    );
+    path
+}
+
+/// The real server process on a fixed address, so that it can be stopped
+/// and started again where the agent expects it.
 struct Server {
     addr: SocketAddr,
     database_url: String,
     http: reqwest::Client,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    child: Option<Child>,
+    log: PathBuf,
 }
 
 impl Server {
     async fn start(backend: Backend) -> Server {
+        let dir = temp_dir();
+        std::fs::create_dir_all(&dir).unwrap();
         let database_url = match backend {
-            Backend::Sqlite => {
-                let dir = std::env::temp_dir().join(format!("sigma-e2e-{}", uuid::Uuid::now_v7()));
-                format!("sqlite://{}/sigma.db", dir.display())
-            }
+            Backend::Sqlite => format!("sqlite://{}/sigma.db", dir.display()),
             Backend::Postgres => sigma_store_postgres::testing::scratch_database().await,
         };
         let mut s = Server {
-            addr: "127.0.0.1:0".parse().unwrap(),
+            addr: format!("127.0.0.1:{}", free_port()).parse().unwrap(),
             database_url,
             http: reqwest::Client::new(),
-            stop: None,
-            task: None,
+            child: None,
+            log: dir.join("server.log"),
         };
         s.run().await;
         s
     }
 
+    /// Starts the server process and waits until it is ready.
     async fn run(&mut self) {
-        let mut config = sigma_api::config::Config::for_database(&self.database_url);
-        config.api_key = Some(ADMIN_KEY.to_owned().into());
-        config.agent_sweep_interval = Duration::from_millis(200);
-        let store = sigma_api::open_store(&self.database_url).await.expect("open the database");
-        let app = sigma_api::router(sigma_api::state(store, &config), &config);
-        let listener = tokio::net::TcpListener::bind(self.addr).await.expect("bind");
-        self.addr = listener.local_addr().unwrap();
-        let (tx, rx) = oneshot::channel::<()>();
-        self.task = Some(tokio::spawn(sigma_api::serve(listener, app, async move {
-            let _ = rx.await;
-        })));
-        self.stop = Some(tx);
+        let log = File::options().create(true).append(true).open(&self.log).unwrap();
+        let mut cmd = Command::new(server_binary());
+        // Only what this test sets: no key, Redis or file from the caller's shell.
+        cmd.env_clear()
+            .args(["serve", "--listen", &self.addr.to_string()])
+            .env("DATABASE_URL", &self.database_url)
+            .env("SIGMA_API_KEY", ADMIN_KEY)
+            .env("SIGMA_DEV", "1")
+            .env("SIGMA_AGENT_SWEEP_INTERVAL", SWEEP_SECS.to_string())
+            .env("SIGMA_LOG", "info")
+            .stdin(Stdio::null());
+        if std::env::var_os("TEST_LOG").is_some() {
+            cmd.stdout(Stdio::inherit()).stderr(Stdio::inherit());
+        } else {
+            cmd.stdout(log.try_clone().unwrap()).stderr(log);
+        }
+        let mut child = cmd.spawn().expect("start sigma-api");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("sigma-api exited during start-up ({status}):\n{}", self.log_text());
+            }
+            if let Ok(r) = self.http.get(format!("{}/healthz/ready", self.url())).send().await
+                && r.status().is_success()
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "sigma-api was not ready within 60 s:\n{}", self.log_text());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.child = Some(child);
     }
 
+    fn pid(&self) -> u32 {
+        self.child.as_ref().expect("the server runs").id()
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Stops the server as its service manager would (SIGTERM) and waits.
     async fn shutdown(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.await.unwrap().unwrap();
+        let Some(mut child) = self.child.take() else { return };
+        let term = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        assert!(term.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "sigma-api did not stop on SIGTERM:\n{}", self.log_text());
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
@@ -104,7 +151,11 @@ impl Server {
             if status == 200 && done(&body) {
                 return body;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}; last answer {status}: {body}");
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; last answer {status}: {body}\nserver log:\n{}",
+                self.log_text()
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -193,10 +244,24 @@ impl Agent {
     }
 }
 
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 impl Drop for Agent {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+fn hex_sha256(s: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(s.as_bytes()))
 }
 
 fn temp_dir() -> PathBuf {
@@ -248,10 +313,23 @@ async fn enrol_by_claim(backend: Backend) {
         .wait_for(&format!("/api/agents/{id}"), Duration::from_secs(10), "registration", |a| a["status"] == "pending")
         .await;
 
-    // Forged, then genuine, then replayed claim.
+    // Forged claim tokens: the operator's claim, the key poll, and a
+    // registration taking over the agent's id with another claim hash.
     let (status, _) =
         server.send(Method::POST, "/api/agents/claim", Some(json!({"agent_id": id, "claim_token": "forged"}))).await;
     assert_eq!(status, 403);
+    let forged = format!("{}{}", &token[..token.len() - 1], if token.ends_with('0') { '1' } else { '0' });
+    let poll = |claim_token: &str| {
+        server.http.get(format!("{}/api/agent/{id}/claim-status", server.url())).header("x-claim-token", claim_token)
+    };
+    assert_eq!(poll(&forged).send().await.unwrap().status(), 403);
+    let takeover = json!({
+        "agent_id": id, "claim_token_hash": hex_sha256("someone else's token"), "hostname": "evil",
+        "agent_version": "0.1.0", "os": "Linux", "arch": "x86_64", "ip_addresses": [],
+    });
+    let r = server.http.post(format!("{}/api/agent/register", server.url())).json(&takeover).send().await.unwrap();
+    assert_eq!(r.status(), 409, "another claim hash cannot take the agent's id");
+    // Genuine, then replayed: a claim token works once, and for its own agent only.
     let claim = json!({"agent_id": id, "claim_token": token, "vps_id": vps["id"]});
     let (status, claimed) = server.send(Method::POST, "/api/agents/claim", Some(claim.clone())).await;
     assert_eq!(status, 200, "{claimed}");
@@ -273,7 +351,8 @@ async fn enrol_by_claim(backend: Backend) {
     let ports = m["ports"].as_array().unwrap();
     let own = ports.iter().find(|p| p["port"] == server.addr.port() && p["protocol"] == "tcp");
     let own = own.unwrap_or_else(|| panic!("the server's own listening port is reported: {ports:?}"));
-    assert_eq!(own["pid"], std::process::id(), "with the process holding it");
+    assert_eq!(own["pid"], server.pid(), "with the process holding it");
+    assert_eq!(own["process"], "sigma-api");
     assert!(m["load"]["one"].as_f64().unwrap() >= 0.0);
     assert_eq!(m["interval_secs"], 1);
     let v = server.get(&format!("/api/vps/{}", vps["id"].as_str().unwrap())).await;
@@ -282,24 +361,37 @@ async fn enrol_by_claim(backend: Backend) {
     // The key was delivered once: it is in the state file, and never again.
     let key = agent.state()["api_key"].as_str().unwrap().to_owned();
     assert!(key.starts_with("sga_"));
-    let poll = server.http.get(format!("{}/api/agent/{id}/claim-status", server.url())).header("x-claim-token", &token);
-    let again: Value = poll.send().await.unwrap().json().await.unwrap();
+    let again: Value = poll(&token).send().await.unwrap().json().await.unwrap();
     assert_eq!(again, json!({"status": "pending"}));
+    assert_eq!(poll(&forged).send().await.unwrap().status(), 403);
+
+    // The server's own /metrics counts the agent and its heartbeats.
+    let text = server.http.get(format!("{}/metrics", server.url())).send().await.unwrap().text().await.unwrap();
+    assert!(text.contains("sigma_agents{status=\"online\"} 1"), "{text}");
+    let accepted = text.lines().find_map(|l| l.strip_prefix("sigma_agent_heartbeats_total{result=\"accepted\"} "));
+    assert!(accepted.and_then(|n| n.parse::<f64>().ok()).is_some_and(|n| n >= 1.0), "{text}");
 
     // The agent's own /metrics.
     let text = reqwest::get(format!("http://{}/metrics", agent.metrics)).await.unwrap().text().await.unwrap();
     assert!(text.contains("sigma_agent_enrolled 1") && text.contains("sigma_agent_port_listening{"), "{text}");
     assert!(text.contains(&format!("port=\"{}\"", server.addr.port())));
 
-    // Stopped: offline after three intervals, streamed once.
+    // Stopped: offline once three intervals (1 s each) passed without a
+    // heartbeat, found by the next offline check, and streamed.
     let mut events =
         server.http.get(format!("{}/api/events", server.url())).header("x-api-key", ADMIN_KEY).send().await.unwrap();
+    assert_eq!(events.status(), 200);
     let mut buffer = String::new();
     agent.stop();
-    let stopped = Instant::now();
+    let last = server.get(&format!("/api/agents/{id}")).await["last_heartbeat_at"].clone();
+    let last = last.as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap();
     let e = sse_next(&mut events, &mut buffer, Duration::from_secs(10), |e| e["type"] == "agent-status").await;
     assert_eq!((e["agent_id"].as_str(), e["status"].as_str()), (Some(id.as_str()), Some("offline")));
-    assert!(stopped.elapsed() >= Duration::from_secs(1), "not before the intervals ran out");
+    assert_eq!(e["vps_id"], vps["id"]);
+    let at = e["at"].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    let silent = (at - last).to_std().unwrap();
+    let latest = Duration::from_secs(3 + SWEEP_SECS + 2);
+    assert!(silent >= Duration::from_secs(3) && silent <= latest, "offline {silent:?} after the last heartbeat");
     assert_eq!(server.get(&format!("/api/agents/{id}")).await["status"], "offline");
 
     // Restarted: same identity, no new claim, online again.
@@ -361,10 +453,17 @@ async fn enrol_by_token(backend: Backend) {
         .send();
     assert_eq!(r.await.unwrap().status(), 401, "the old key is refused");
 
-    // Removed: the key is refused and the agent enrols again as a new agent.
+    // Removed: its key is refused with 401, the agent says so and enrols
+    // again as a new agent.
+    let revoked = agent.state()["api_key"].as_str().unwrap().to_owned();
     let (status, _) = server.send(Method::DELETE, &format!("/api/agents/{id}"), None).await;
     assert_eq!(status, 204);
+    let r = server.http.get(format!("{}/api/agent/config", server.url())).header("x-agent-key", &revoked).send();
+    assert_eq!(r.await.unwrap().status(), 401, "the removed agent's key is refused");
     agent.wait_output("enrolling again").await;
+    let said = agent.output();
+    let refused = said.rfind("the server refused this agent's key").expect("the refusal is reported");
+    assert!(refused < said.rfind("enrolling again").unwrap(), "{said}");
     let list = server
         .wait_for("/api/agents?status=online", Duration::from_secs(15), "re-enrolment", |l| {
             l["total"] == 1 && l["data"][0]["id"].as_str() != Some(id.as_str())

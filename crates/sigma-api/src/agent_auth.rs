@@ -1,6 +1,6 @@
 //! Agent credentials: per-agent keys (valid only on `/api/agent/*`),
-//! the secrets Sigma makes for agents and enrolment tokens, and the rate
-//! limit on registrations.
+//! the secrets Sigma makes for agents and enrolment tokens. Registrations
+//! are rate limited by the shared limiter (ratelimit.rs).
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -8,7 +8,6 @@ use axum::extract::FromRequestParts;
 use axum::http::{HeaderMap, header, request::Parts};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -63,6 +62,63 @@ impl FromRequestParts<AppState> for AgentKey {
     }
 }
 
+/// How long a heartbeat key's owner is remembered.
+const KEY_TTL: Duration = Duration::from_secs(60);
+/// Most keys remembered; beyond, the cache starts again empty.
+const KEY_CACHE_MAX: usize = 200_000;
+
+/// Heartbeat keys recently checked, by hash, so that a heartbeat does not
+/// cost a database read for its key. Safe because the heartbeat write
+/// checks the stored key hash again: a revoked or rotated key is still
+/// refused at once (and forgotten here).
+#[derive(Default)]
+pub struct KeyCache(Mutex<HashMap<String, (Uuid, Instant)>>);
+
+impl KeyCache {
+    fn get(&self, key_hash: &str) -> Option<Uuid> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(key_hash).filter(|(_, at)| at.elapsed() < KEY_TTL).map(|(id, _)| *id)
+    }
+
+    fn put(&self, key_hash: String, agent_id: Uuid) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= KEY_CACHE_MAX {
+            map.clear();
+        }
+        map.insert(key_hash, (agent_id, Instant::now()));
+    }
+
+    /// Forgets a key the store refused.
+    pub fn forget(&self, key_hash: &str) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(key_hash);
+    }
+}
+
+/// The agent a heartbeat's key belongs to, from [`KeyCache`] when recently
+/// checked. Only for writes that check the key hash again.
+pub struct HeartbeatKey {
+    pub agent_id: Uuid,
+    pub key_hash: String,
+}
+
+impl FromRequestParts<AppState> for HeartbeatKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let key = presented_agent_key(&parts.headers).ok_or_else(agent_unauthorized)?;
+        if !key.starts_with(AGENT_KEY_PREFIX) || key.len() > 200 {
+            return Err(agent_unauthorized());
+        }
+        let key_hash = sha256_hex(key);
+        if let Some(agent_id) = state.agents.keys.get(&key_hash) {
+            return Ok(HeartbeatKey { agent_id, key_hash });
+        }
+        let owner = state.store.agent_by_key(&key_hash).await?.ok_or_else(agent_unauthorized)?;
+        state.agents.keys.put(key_hash.clone(), owner.agent_id);
+        Ok(HeartbeatKey { agent_id: owner.agent_id, key_hash })
+    }
+}
+
 /// The answer to a missing, unknown or revoked agent key.
 pub fn agent_unauthorized() -> ApiError {
     ApiError::new(
@@ -70,38 +126,6 @@ pub fn agent_unauthorized() -> ApiError {
         "unauthorized",
         "missing, unknown or revoked agent key; enrol again",
     )
-}
-
-/// A fixed window per source address: at most `per_minute` registrations
-/// in each minute. Kept in memory; each replica counts its own.
-pub struct RegisterLimiter {
-    per_minute: u32,
-    windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,
-}
-
-impl RegisterLimiter {
-    pub fn new(per_minute: u32) -> Self {
-        RegisterLimiter { per_minute, windows: Mutex::new(HashMap::new()) }
-    }
-
-    /// `Err(seconds to wait)` when `ip` has used up its minute.
-    pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
-        const WINDOW: Duration = Duration::from_secs(60);
-        let now = Instant::now();
-        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        if windows.len() > 10_000 {
-            windows.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
-        }
-        let entry = windows.entry(ip).or_insert((now, 0));
-        if now.duration_since(entry.0) >= WINDOW {
-            *entry = (now, 0);
-        }
-        if entry.1 >= self.per_minute {
-            return Err(WINDOW.saturating_sub(now.duration_since(entry.0)).as_secs().max(1));
-        }
-        entry.1 += 1;
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -114,14 +138,5 @@ mod tests {
         assert!(a.starts_with("sga_") && a.len() == 68);
         assert_ne!(a, new_secret(AGENT_KEY_PREFIX));
         assert_eq!(sha256_hex("test"), "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
-    }
-
-    #[test]
-    fn limiter_counts_per_address() {
-        let l = RegisterLimiter::new(2);
-        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
-        assert!(l.check(a).is_ok() && l.check(a).is_ok());
-        assert!(l.check(a).unwrap_err() >= 1);
-        assert!(l.check(b).is_ok());
     }
 }

@@ -17,7 +17,6 @@ pub mod routes;
 pub mod state;
 pub mod ui;
 
-use crate::agent_auth::RegisterLimiter;
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::events::Events;
@@ -98,7 +97,8 @@ pub fn state(store: DynStore, config: &Config) -> AppState {
         heartbeats,
         agents: Arc::new(AgentSettings {
             heartbeat_interval: config.agent_heartbeat_interval,
-            limiter: RegisterLimiter::new(config.agent_register_limit),
+            register_limit: config.agent_register_limit,
+            keys: Default::default(),
         }),
         jobs: Arc::new(vec![writer, sweep]),
     }

@@ -1,5 +1,5 @@
 //! Prometheus metrics of the server itself: HTTP traffic by matched route,
-//! the database pool and fleet gauges.
+//! the database pool, fleet and agent gauges, and heartbeats received.
 
 use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
@@ -13,7 +13,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
 use sigma_store::Store;
-use sigma_types::VpsStatus;
+use sigma_types::{AgentStatus, VpsStatus};
 use std::time::Instant;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -35,6 +35,11 @@ struct StatusLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabels {
     state: String,
 }
@@ -49,12 +54,9 @@ pub struct Metrics {
     pool_max: Gauge,
     db_up: Gauge,
     vps: Family<StatusLabels, Gauge>,
-    fleet_cache: Family<CacheLabels, Counter>,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct CacheLabels {
-    result: &'static str,
+    agents: Family<StatusLabels, Gauge>,
+    heartbeats: Family<ResultLabels, Counter>,
+    fleet_cache: Family<ResultLabels, Counter>,
 }
 
 impl Metrics {
@@ -73,23 +75,41 @@ impl Metrics {
         registry.register("db_up", "1 when the database answered the last scrape's query", db_up.clone());
         let vps = Family::<StatusLabels, Gauge>::default();
         registry.register("vps", "VPS not in the trash, by status", vps.clone());
-        let fleet_cache = Family::<CacheLabels, Counter>::default();
+        let fleet_cache = Family::<ResultLabels, Counter>::default();
         registry.register(
             "fleet_cache_lookups",
             "Whole-fleet answers (targets, inventory) by result: hit (served from the cache) or miss",
             fleet_cache.clone(),
         );
+        let agents = Family::<StatusLabels, Gauge>::default();
+        registry.register("agents", "Agents by status (pending, online, offline)", agents.clone());
+        let heartbeats = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "agent_heartbeats",
+            "Agent heartbeats received: accepted (stored) or rejected (bad key or body, database error)",
+            heartbeats.clone(),
+        );
+        // Both results appear from the start, so that rates work at once.
+        for result in ["accepted", "rejected"] {
+            let _ = heartbeats.get_or_create(&ResultLabels { result });
+        }
         registry.register(
             "build",
             "Version and storage backend",
             Info::new(vec![("version", env!("CARGO_PKG_VERSION").to_owned()), ("backend", backend.to_owned())]),
         );
-        Metrics { registry, requests, duration, pool, pool_max, db_up, vps, fleet_cache }
+        Metrics { registry, requests, duration, pool, pool_max, db_up, vps, agents, heartbeats, fleet_cache }
     }
 
     /// Counts one lookup of the whole-fleet answer cache.
     pub fn fleet_cache(&self, hit: bool) {
-        self.fleet_cache.get_or_create(&CacheLabels { result: if hit { "hit" } else { "miss" } }).inc();
+        self.fleet_cache.get_or_create(&ResultLabels { result: if hit { "hit" } else { "miss" } }).inc();
+    }
+
+    /// Counts one heartbeat, stored or not.
+    pub fn heartbeat(&self, accepted: bool) {
+        let result = if accepted { "accepted" } else { "rejected" };
+        self.heartbeats.get_or_create(&ResultLabels { result }).inc();
     }
 
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
@@ -106,12 +126,19 @@ impl Metrics {
             .get_or_create(&PoolLabels { state: "in_use".into() })
             .set(i64::from(pool.size.saturating_sub(pool.idle)));
         self.pool_max.set(i64::from(pool.max));
-        match store.count_vps_by_status().await {
-            Ok(counts) => {
+        match tokio::try_join!(store.count_vps_by_status(), store.agent_counts()) {
+            Ok((counts, agents)) => {
                 self.db_up.set(1);
                 for status in VpsStatus::ALL {
                     let n = counts.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n);
                     self.vps.get_or_create(&StatusLabels { status: status.to_string() }).set(n);
+                }
+                for (status, n) in [
+                    (AgentStatus::Pending, agents.pending),
+                    (AgentStatus::Online, agents.online),
+                    (AgentStatus::Offline, agents.offline),
+                ] {
+                    self.agents.get_or_create(&StatusLabels { status: status.to_string() }).set(n);
                 }
             }
             Err(_) => {

@@ -1,5 +1,7 @@
 //! Rate limiting per client address and per credential, with a stricter
-//! budget on login and agent registration.
+//! budget on login, and a budget of its own for agent registrations
+//! (`/api/agent/register`, counted by its handler: the agent routes do not
+//! take user credentials and are outside the `/api` middleware).
 //!
 //! Counters are fixed one-minute windows: in this process by default, in
 //! Redis with `REDIS_URL` so that several replicas share them (one Lua
@@ -21,15 +23,16 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio::sync::OnceCell;
 
 pub const WINDOW: Duration = Duration::from_secs(60);
 
-/// Paths with the stricter budget: guessing passwords and flooding
-/// registrations are what an attacker would try first.
-const STRICT_PATHS: &[&str] = &["/api/auth/login", "/api/agent/register"];
+/// Paths with the stricter budget: guessing passwords is what an attacker
+/// would try first.
+const STRICT_PATHS: &[&str] = &["/api/auth/login"];
 
 /// Budgets, in requests per [`WINDOW`]; 0 turns one off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,6 +148,13 @@ impl RateLimiter {
         }
     }
 
+    /// Counts one agent registration from `client` against the budget of
+    /// `limit` registrations per address and minute.
+    pub async fn check_registration(&self, client: Option<IpAddr>, limit: u32) -> Count {
+        let client = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+        self.hit(&format!("register:{client}"), limit).await
+    }
+
     /// Counts a request against every budget it falls under; answers the
     /// refusing count, or the tightest one.
     pub async fn check(&self, client: Option<&str>, credential: Option<&str>, strict: bool) -> Option<Count> {
@@ -199,7 +209,8 @@ async fn connection(
     .cloned()
 }
 
-fn set_headers(headers: &mut HeaderMap, count: &Count) {
+/// Puts the `RateLimit-*` headers of `count` on an answer.
+pub fn set_headers(headers: &mut HeaderMap, count: &Count) {
     let secs = count.reset.as_secs_f64().ceil().max(1.0) as u64;
     for (name, value) in [
         ("ratelimit-limit", u64::from(count.limit)),
@@ -254,6 +265,10 @@ mod tests {
         assert!(!limiter.check(Some("10.0.0.1"), None, false).await.unwrap().allowed());
         assert!(limiter.check(Some("10.0.0.2"), None, true).await.unwrap().allowed());
         assert!(!limiter.check(Some("10.0.0.2"), None, true).await.unwrap().allowed(), "strict budget");
+        let ip: IpAddr = "10.0.0.3".parse().unwrap();
+        assert!(limiter.check_registration(Some(ip), 1).await.allowed());
+        assert!(!limiter.check_registration(Some(ip), 1).await.allowed(), "registration budget");
+        assert!(limiter.check(Some("10.0.0.3"), None, true).await.unwrap().allowed(), "counted apart from the others");
         let off = RateLimiter::in_memory(Limits { per_client: 0, per_credential: 0, strict_per_client: 0 });
         assert_eq!(off.check(Some("10.0.0.1"), Some("k"), true).await, None);
     }

@@ -1,4 +1,3 @@
-use crate::agent_auth::RegisterLimiter;
 use crate::auth::Auth;
 use crate::events::Events;
 use crate::fleet_cache::FleetCache;
@@ -36,5 +35,9 @@ pub struct AppState {
 pub struct AgentSettings {
     /// The heartbeat interval asked of agents; `None`: each agent's own.
     pub heartbeat_interval: Option<Duration>,
-    pub limiter: RegisterLimiter,
+    /// Registrations accepted per client address and minute, counted by
+    /// the shared rate limiter.
+    pub register_limit: u32,
+    /// Heartbeat keys recently checked.
+    pub keys: crate::agent_auth::KeyCache,
 }

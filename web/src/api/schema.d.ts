@@ -56,7 +56,7 @@ export interface paths {
          *     agent registers again with the same claim hash (nothing changes); `409`
          *     when the id is registered with another claim hash. With an enrolment
          *     token the agent is claimed at once (`status: claimed`). Rate limited per
-         *     source address.
+         *     client address (`429` with `Retry-After` beyond the budget).
          */
         post: operations["register"];
         delete?: never;
@@ -2511,7 +2511,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many requests; see Retry-After */
+            /** @description Too many registrations from this address */
             429: {
                 headers: {
                     [name: string]: unknown;

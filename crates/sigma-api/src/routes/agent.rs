@@ -2,14 +2,16 @@
 //! status (no credentials), heartbeat and configuration (the agent's own
 //! key). User credentials do not work here, and agent keys work nowhere else.
 
-use crate::agent_auth::{AGENT_KEY_PREFIX, AgentKey, agent_unauthorized, new_secret, sha256_hex};
+use crate::agent_auth::{AGENT_KEY_PREFIX, AgentKey, HeartbeatKey, agent_unauthorized, new_secret, sha256_hex};
+use crate::client_ip::ClientIp;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AppJson, Id};
 use crate::jobs::heartbeats::{Summary, WriteError};
+use crate::ratelimit;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
-use axum::http::{HeaderValue, StatusCode, header, request::Parts};
+use axum::extract::{FromRequestParts, State};
+use axum::http::{StatusCode, request::Parts};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use sigma_store::AuditContext;
@@ -17,7 +19,7 @@ use sigma_store::agents::{HeartbeatWrite, Registered, same_secret};
 use sigma_types::{
     ActorKind, AgentConfig, AgentRegister, AgentRegistered, AuditActor, ClaimStatus, ErrorBody, FleetEvent, Heartbeat,
 };
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::time::Duration;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -41,7 +43,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Origin {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         Ok(Origin {
-            ip: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_canonical()),
+            ip: parts.extensions.get::<ClientIp>().and_then(|c| c.0),
             request_id: parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned),
         })
     }
@@ -57,38 +59,29 @@ impl Origin {
     }
 }
 
-fn rate_limited(retry_after: u64) -> Response {
-    let mut r = ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
-        "too many agent registrations from this address; try again later",
-    )
-    .into_response();
-    r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-    r
-}
-
 /// Register an agent. Answers `201` for a new agent and `200` when the same
 /// agent registers again with the same claim hash (nothing changes); `409`
 /// when the id is registered with another claim hash. With an enrolment
 /// token the agent is claimed at once (`status: claimed`). Rate limited per
-/// source address.
+/// client address (`429` with `Retry-After` beyond the budget).
 #[utoipa::path(post, path = "/api/agent/register", tag = "agent", request_body = AgentRegister, security(()),
     responses(
         (status = 201, description = "Registered; poll `poll_url` for the key", body = AgentRegistered),
         (status = 200, description = "Already registered with this claim hash", body = AgentRegistered),
         (status = 401, description = "The enrolment token is unknown, expired, revoked or used up", body = ErrorBody),
-        (status = 409, description = "The agent id is registered with another claim hash", body = ErrorBody)))]
+        (status = 409, description = "The agent id is registered with another claim hash", body = ErrorBody),
+        (status = 429, description = "Too many registrations from this address", body = ErrorBody)))]
 async fn register(State(state): State<AppState>, origin: Origin, AppJson(body): AppJson<AgentRegister>) -> Response {
-    if let Some(ip) = origin.ip
-        && let Err(wait) = state.agents.limiter.check(ip)
-    {
-        return rate_limited(wait);
+    let count = state.limiter.check_registration(origin.ip, state.agents.register_limit).await;
+    if !count.allowed() {
+        return ratelimit::too_many(&count, "too many agent registrations from this address; try again later");
     }
-    match do_register(&state, &origin, body).await {
+    let mut response = match do_register(&state, &origin, body).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
-    }
+    };
+    ratelimit::set_headers(response.headers_mut(), &count);
+    response
 }
 
 async fn do_register(state: &AppState, origin: &Origin, body: AgentRegister) -> ApiResult<Response> {
@@ -188,9 +181,18 @@ fn now() -> DateTime<Utc> {
         (status = 401, description = "Missing, unknown or revoked agent key", body = ErrorBody)))]
 async fn heartbeat(
     State(state): State<AppState>,
-    key: AgentKey,
-    AppJson(beat): AppJson<Heartbeat>,
+    key: Result<HeartbeatKey, ApiError>,
+    beat: Result<AppJson<Heartbeat>, ApiError>,
 ) -> ApiResult<Json<AgentConfig>> {
+    let result = match (key, beat) {
+        (Ok(key), Ok(AppJson(beat))) => store_heartbeat(&state, key, beat).await,
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    state.metrics.heartbeat(result.is_ok());
+    result
+}
+
+async fn store_heartbeat(state: &AppState, key: HeartbeatKey, beat: Heartbeat) -> ApiResult<Json<AgentConfig>> {
     beat.validate().map_err(ApiError::validation)?;
     let interval = state.agents.heartbeat_interval.unwrap_or(Duration::from_secs(u64::from(beat.interval_secs)));
     let at = now();
@@ -198,7 +200,7 @@ async fn heartbeat(
     let summary = Summary { cpu_percent: beat.cpu_percent, memory: beat.memory, load: beat.load };
     let write = HeartbeatWrite {
         agent_id: key.agent_id,
-        key_hash: key.key_hash,
+        key_hash: key.key_hash.clone(),
         at,
         offline_after,
         hostname: beat.hostname.trim().to_owned(),
@@ -206,8 +208,11 @@ async fn heartbeat(
         data: serde_json::to_value(&beat).map_err(ApiError::internal)?,
     };
     match state.heartbeats.write(write, summary).await {
-        Ok(outcome) if outcome.stored => Ok(Json(agent_config(&state, key.agent_id))),
-        Ok(_) => Err(agent_unauthorized()),
+        Ok(outcome) if outcome.stored => Ok(Json(agent_config(state, key.agent_id))),
+        Ok(_) => {
+            state.agents.keys.forget(&key.key_hash);
+            Err(agent_unauthorized())
+        }
         Err(WriteError::Unavailable) => {
             Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database is unreachable"))
         }

@@ -298,15 +298,31 @@ async fn heartbeats_are_checked(backend: Backend) {
 }
 
 async fn registrations_are_rate_limited(backend: Backend) {
-    let app = TestApp::spawn_with(backend, |c| c.agent_register_limit = 3).await;
-    for _ in 0..3 {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.agent_register_limit = 3;
+        // Budgets of the other routes do not apply to registrations.
+        c.rate_limit = 1;
+        c.login_rate_limit = 1;
+        c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    let register = |client: &'static str| {
         let (body, _) = registration("r", &[]);
-        expect(bare(&app, Method::POST, "/api/agent/register").json(&body).send().await.unwrap(), 201).await;
+        bare(&app, Method::POST, "/api/agent/register").header("x-forwarded-for", client).json(&body).send()
+    };
+    for remaining in (0..3).rev() {
+        let r = register("198.51.100.7").await.unwrap();
+        assert_eq!(r.headers()["ratelimit-limit"], "3");
+        assert_eq!(r.headers()["ratelimit-remaining"], remaining.to_string().as_str());
+        expect(r, 201).await;
     }
-    let (body, _) = registration("r", &[]);
-    let r = bare(&app, Method::POST, "/api/agent/register").json(&body).send().await.unwrap();
-    assert!(r.headers().get("retry-after").is_some());
+    let r = register("198.51.100.7").await.unwrap();
+    let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
     expect_error(r, 429, "rate_limited").await;
+    // Counted per client address (behind a trusted proxy, the forwarded one).
+    expect(register("198.51.100.8").await.unwrap(), 201).await;
+    assert_eq!(expect(app.get("/api/agents").await, 200).await["total"], 4, "refused: not stored");
 }
 
 /// Reads server-sent events until one matches, or fails after `within`.
@@ -378,4 +394,39 @@ both_backends!(
     heartbeats_are_checked,
     registrations_are_rate_limited,
     live_events_and_offline_detection,
+    metrics_count_agents_and_heartbeats,
 );
+
+/// The value of one sample line of the server's `/metrics`.
+async fn sample(app: &TestApp, series: &str) -> String {
+    let text = app.get("/metrics").await.text().await.unwrap();
+    let line =
+        text.lines().find(|l| l.starts_with(&format!("{series} "))).unwrap_or_else(|| panic!("{series} in\n{text}"));
+    line.rsplit(' ').next().unwrap().to_owned()
+}
+
+async fn metrics_count_agents_and_heartbeats(backend: Backend) {
+    let app = app(backend).await;
+    assert_eq!(sample(&app, r#"sigma_agent_heartbeats_total{result="accepted"}"#).await, "0");
+    let (body, _) = registration("waiting", &[]);
+    expect(bare(&app, Method::POST, "/api/agent/register").json(&body).send().await.unwrap(), 201).await;
+    let (_, _, online) = enrol(&app, "up", &[], None).await;
+    let (_, _, fading) = enrol(&app, "fading", &[], None).await;
+    expect(heartbeat(&app, &online, &heartbeat_body(60)).await, 200).await;
+    expect(heartbeat(&app, &online, &heartbeat_body(60)).await, 200).await;
+    expect(heartbeat(&app, &fading, &heartbeat_body(1)).await, 200).await;
+    expect_error(heartbeat(&app, "sga_forged", &heartbeat_body(60)).await, 401, "unauthorized").await;
+    let mut bad = heartbeat_body(60);
+    bad["cpu_percent"] = json!(-1);
+    expect_error(heartbeat(&app, &online, &bad).await, 400, "validation_failed").await;
+    assert_eq!(sample(&app, r#"sigma_agent_heartbeats_total{result="accepted"}"#).await, "3");
+    assert_eq!(sample(&app, r#"sigma_agent_heartbeats_total{result="rejected"}"#).await, "2");
+    // Three intervals of 1 s later the second agent is offline.
+    let deadline = Instant::now() + Duration::from_secs(8);
+    while sample(&app, r#"sigma_agents{status="offline"}"#).await != "1" {
+        assert!(Instant::now() < deadline, "the agent did not go offline");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(sample(&app, r#"sigma_agents{status="online"}"#).await, "1");
+    assert_eq!(sample(&app, r#"sigma_agents{status="pending"}"#).await, "1");
+}

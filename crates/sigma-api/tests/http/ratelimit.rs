@@ -28,7 +28,8 @@ async fn get_as(app: &TestApp, client: &str, credential: Option<&str>) -> Respon
 both_backends!(
     limits_per_client_and_per_credential,
     failed_logins_lock_an_address_whether_or_not_it_exists,
-    redis_counters_are_shared_by_two_servers
+    redis_counters_are_shared_by_two_servers,
+    agent_registrations_are_counted_in_redis
 );
 
 async fn limits_per_client_and_per_credential(backend: Backend) {
@@ -197,4 +198,43 @@ async fn redis_counters_are_shared_by_two_servers(backend: Backend) {
     for _ in 0..2 {
         assert_eq!(down.get("/api/vps").await.status(), 200);
     }
+}
+
+/// An agent registration from `client` with a fresh id.
+async fn register_as(app: &TestApp, client: &str) -> Response {
+    let body = json!({
+        "agent_id": uuid::Uuid::now_v7(), "claim_token_hash": "ab".repeat(32), "hostname": "r",
+        "agent_version": "0.1.0", "os": "Debian GNU/Linux 13", "arch": "x86_64", "ip_addresses": [],
+    });
+    app.anonymous(Method::POST, "/api/agent/register")
+        .header("x-forwarded-for", client)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn agent_registrations_are_counted_in_redis(backend: Backend) {
+    let url = redis_url();
+    let configure = |c: &mut sigma_api::config::Config| {
+        c.agent_register_limit = 3;
+        c.redis_url = Some(url.clone().into());
+        c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    };
+    let a = TestApp::spawn_with(backend, configure).await;
+    let b = TestApp::spawn_with(backend, configure).await;
+    let client = unique_client();
+    let mut remaining = Vec::new();
+    for app in [&a, &b, &a] {
+        let r = register_as(app, &client).await;
+        assert_eq!(r.status(), 201);
+        remaining.push(header(&r, "ratelimit-remaining").unwrap());
+    }
+    assert_eq!(remaining, [2, 1, 0], "both servers count one address's registrations in one place");
+    for app in [&a, &b] {
+        let r = register_as(app, &client).await;
+        assert!(header(&r, "retry-after").is_some_and(|s| (1..=60).contains(&s)));
+        expect_error(r, 429, "rate_limited").await;
+    }
+    assert_eq!(register_as(&b, &unique_client()).await.status(), 201, "another address has its own budget");
 }
