@@ -78,7 +78,7 @@ export function SignIn() {
             </p>
           </div>
         </div>
-        {(error || (credential && !error)) && (
+        {(error ?? credential) && (
           <p role="alert" className="rounded-lg bg-rose-50 px-3 py-2 text-sm text-rose-700 dark:bg-rose-500/10 dark:text-rose-300" data-testid="sign-in-error">
             {error ? t(error) : credential?.kind === 'session' ? t('auth.expired') : t('auth.rejected')}
           </p>
