@@ -9,7 +9,7 @@
 //                   `make screenshots` refreshes the committed ones in docs/screenshots)
 //   SCREENSHOTS=0   skip the screenshots
 import { spawn } from 'node:child_process';
-import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -110,6 +110,13 @@ async function shoot(page, name) {
   await page.setViewportSize(viewport);
 }
 
+/** Waits until no part of the page is loading. (Not `networkidle`: the
+ *  page keeps the live event stream open.) */
+async function settled(page) {
+  await page.waitForFunction(() => document.querySelector('main, form') && !document.querySelector('[aria-busy="true"]'));
+  await page.waitForTimeout(300);
+}
+
 function check(ok, message) {
   if (!ok) throw new Error(`check failed: ${message}`);
   console.log(`  ✓ ${message}`);
@@ -126,6 +133,16 @@ function totp(secret, step = Math.floor(Date.now() / 30_000)) {
   const mac = createHmac('sha1', key).update(counter).digest();
   const offset = mac[mac.length - 1] & 0xf;
   return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+/** A UUIDv7 (time-ordered), as agents make their ids. */
+function uuidv7() {
+  const b = randomBytes(16);
+  b.writeUIntBE(Date.now(), 0, 6);
+  b[6] = (b[6] & 0x0f) | 0x70;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 async function login(email, password, totp_code) {
@@ -170,7 +187,7 @@ try {
   if (takeShots) mkdirSync(shots, { recursive: true });
 
   console.log('sign in with e-mail and password');
-  await page.goto(base, { waitUntil: 'networkidle' });
+  await page.goto(base, { waitUntil: 'load' });
   await page.getByLabel('E-mail address', { exact: true }).waitFor();
   check(true, 'a server with users asks to sign in');
   if (takeShots) await shoot(page, 'sign-in-light.png');
@@ -201,7 +218,7 @@ try {
   check((await providerRow.getByTestId('provider-counts').innerText()).includes('0'), 'the provider is listed with its VPS counts');
 
   console.log('create a VPS with two addresses');
-  await page.goto(`${base}/vps/new`, { waitUntil: 'networkidle' });
+  await page.goto(`${base}/vps/new`, { waitUntil: 'load' });
   await page.getByLabel('Host name', { exact: true }).fill('tokyo-1');
   await page.getByLabel('Provider', { exact: true }).selectOption({ label: 'DMIT' });
   await page.getByLabel('Country', { exact: true }).fill('JP');
@@ -223,7 +240,7 @@ try {
   check(true, 'the address history lists the new addresses');
 
   console.log('server-side validation errors appear on their fields');
-  await page.goto(`${base}/vps/new`, { waitUntil: 'networkidle' });
+  await page.goto(`${base}/vps/new`, { waitUntil: 'load' });
   await page.getByLabel('Host name', { exact: true }).fill('osaka-1');
   await page.getByLabel('Provider', { exact: true }).selectOption({ label: 'DMIT' });
   await page.getByLabel('Country', { exact: true }).fill('XX');
@@ -250,7 +267,8 @@ try {
   check(true, 'once corrected, the VPS is created');
 
   console.log('filter the list; the URL keeps the view');
-  await page.goto(`${base}/vps`, { waitUntil: 'networkidle' });
+  await page.goto(`${base}/vps`, { waitUntil: 'load' });
+  await waitFor(async () => (await page.getByTestId('vps-row').count()) === 2, 'the list');
   check((await page.getByTestId('vps-row').count()) === 2, 'two VPS are listed');
   await page.getByLabel('Search', { exact: true }).fill('tokyo');
   await page.waitForURL(/[?&]q=tokyo/);
@@ -259,13 +277,13 @@ try {
   await page.getByTestId('status-filter-provisioning').click();
   await page.waitForURL(/status=provisioning/);
   check(page.url().includes('q=tokyo'), 'filters combine in the URL');
-  await page.goto(`${base}/vps?ip=103.1.9.0%2F24`, { waitUntil: 'networkidle' });
+  await page.goto(`${base}/vps?ip=103.1.9.0%2F24`, { waitUntil: 'load' });
   await waitFor(async () => (await page.getByTestId('vps-row').count()) === 1, 'the network filter');
   check((await page.getByTestId('vps-row').innerText()).includes('osaka-1'), 'a bookmarked URL with an address filter shows its view');
   check((await page.getByLabel('Address or network', { exact: true }).inputValue()) === '103.1.9.0/24', 'and fills in the filter');
 
   console.log('retire a VPS from the list');
-  await page.goto(`${base}/vps`, { waitUntil: 'networkidle' });
+  await page.goto(`${base}/vps`, { waitUntil: 'load' });
   const tokyo = page.getByTestId('vps-row').filter({ hasText: 'tokyo-1' });
   await tokyo.getByRole('checkbox').check();
   await page.getByTestId('bulk-retire').click();
@@ -307,7 +325,7 @@ try {
 
   console.log('claim an agent and watch its status change live');
   const claimToken = `claim-${randomUUID()}`;
-  const agentId = randomUUID();
+  const agentId = uuidv7();
   await api('POST', '/api/agent/register', {
     agent_id: agentId,
     claim_token_hash: createHash('sha256').update(claimToken).digest('hex'),
@@ -385,7 +403,7 @@ try {
   const ops = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
   const opsPage = await ops.newPage();
   opsPage.on('pageerror', (e) => errors.push(e.message));
-  await opsPage.goto(base, { waitUntil: 'networkidle' });
+  await opsPage.goto(base, { waitUntil: 'load' });
   await opsPage.getByLabel('E-mail address', { exact: true }).fill('ops@example.com');
   await opsPage.getByLabel('Password', { exact: true }).fill('ops user password');
   await opsPage.getByRole('button', { name: 'Sign in' }).click();
@@ -426,7 +444,8 @@ try {
     for (const theme of ['light', 'dark']) {
       await page.evaluate((t) => localStorage.setItem('sigma.theme', t), theme);
       for (const [name, path] of pages) {
-        await page.goto(base + path, { waitUntil: 'networkidle' });
+        await page.goto(base + path, { waitUntil: 'load' });
+        await settled(page);
         if (name === 'dashboard') await page.getByTestId('dashboard-charts').locator('svg').first().waitFor();
         await page.waitForTimeout(400);
         await shoot(page, `${name}-${theme}.png`);
@@ -436,14 +455,15 @@ try {
       localStorage.setItem('sigma.theme', 'light');
       localStorage.setItem('sigma.lang', 'zh');
     });
-    await page.goto(base, { waitUntil: 'networkidle' });
+    await page.goto(base, { waitUntil: 'load' });
     await page.getByTestId('dashboard-charts').locator('svg').first().waitFor();
     await page.waitForTimeout(400);
     await shoot(page, 'dashboard-zh.png');
 
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'en-US' });
+    await phone.addInitScript((t) => localStorage.setItem('sigma.credential', JSON.stringify({ kind: 'session', token: t })), token);
     const p = await phone.newPage();
-    await p.goto(`${base}/vps?sort=expire_date`, { waitUntil: 'networkidle' });
+    await p.goto(`${base}/vps?sort=expire_date`, { waitUntil: 'load' });
     await p.getByTestId('vps-cards').waitFor();
     check(await p.getByTestId('vps-table').isHidden(), 'on a phone the list is cards, not a table');
     await p.screenshot({ path: join(shots, 'vps-list-phone.png'), fullPage: false });
