@@ -1,7 +1,11 @@
 // End-to-end test: the real sigma-api binary (built with the `ui` feature) on a
 // fresh SQLite database, driven by Debian's Chromium through playwright-core.
 // It walks what an operator does, checks what they would see, and takes the
-// screenshots in docs/screenshots/.
+// screenshots in docs/screenshots/: signing in as the first admin (made by the
+// server from SIGMA_ADMIN_EMAIL/PASSWORD), VPS and providers, the audit log,
+// a lost connection, claiming an agent registered over HTTP and watching its
+// status and metrics change live as it sends heartbeats, TOTP set-up, and
+// signing in and out as an operator with TOTP.
 //
 //   SIGMA_API_BIN   the server binary (default: $CARGO_TARGET_DIR/debug/sigma-api)
 //   CHROMIUM        the browser (default: /usr/bin/chromium)
@@ -382,6 +386,7 @@ try {
   await api('POST', '/api/agent/heartbeat', beat(77.25), { 'x-agent-key': agentKey });
   await panel.getByText('77.25').waitFor();
   check(await page.evaluate(() => window.sigmaNoReload === true), 'the VPS page shows the metrics of each new heartbeat live');
+  check((await panel.getByTestId('agent-ports').innerText()).includes('tcp/22 sshd'), 'with the listening ports');
 
   console.log('settings: profile, and TOTP set-up with a QR code');
   await page.getByRole('link', { name: 'Settings' }).first().click();

@@ -459,6 +459,14 @@ export const en = {
   'keys.noExpiry': 'Never expires',
   'keys.deleteTitle': 'Delete API key {name}',
   'keys.deleteBody': 'Scripts using it are refused from now on.',
+  'detail.cpu': 'CPU',
+  'detail.load': 'Load (1, 5, 15 min)',
+  'detail.cores': 'Cores',
+  'detail.uptime': 'Up for',
+  'detail.memory': 'Memory',
+  'detail.disk': 'Disk',
+  'detail.ports': 'Listening ports',
+  'detail.noPorts': 'No listening port reported.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -459,4 +459,12 @@ export const zh: Record<MessageKey, string> = {
   'keys.noExpiry': '永不过期',
   'keys.deleteTitle': '删除 API 密钥 {name}',
   'keys.deleteBody': '使用它的脚本将从此被拒绝。',
+  'detail.cpu': 'CPU',
+  'detail.load': '负载（1、5、15 分钟）',
+  'detail.cores': '核心数',
+  'detail.uptime': '运行时长',
+  'detail.memory': '内存',
+  'detail.disk': '磁盘',
+  'detail.ports': '监听端口',
+  'detail.noPorts': '未上报监听端口。',
 };
