@@ -361,7 +361,8 @@ try {
 
   await page.getByRole('link', { name: 'VPS', exact: true }).first().click();
   const osakaDot = page.getByTestId('vps-row').filter({ hasText: 'osaka-1' }).locator('[data-agent-status]');
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid="vps-row"]').length > 0);
+  // The list may first show its cached answer from before the claim.
+  await waitFor(async () => (await osakaDot.getAttribute('data-agent-status')) === 'pending', 'the claimed agent in the list');
   check((await osakaDot.getAttribute('data-agent-status')) === 'pending', 'the VPS list shows the agent as not yet reporting');
   await page.evaluate(() => {
     window.sigmaNoReload = true;
