@@ -371,9 +371,12 @@ try {
     agent_version: '0.1.0', hostname: 'osaka-1', os: 'Debian', kernel: '6.1.0', arch: 'x86_64', uptime_secs: 1234,
     cpu_percent: cpu, cpu_cores: 2, load: { one: 0.5, five: 0.25, fifteen: 0.1 },
     memory: { total_bytes: 2_000_000_000, used_bytes: 800_000_000 }, swap: { total_bytes: 0, used_bytes: 0 },
-    filesystems: [{ mount: '/', fstype: 'ext4', total_bytes: 100, used_bytes: 50 }],
+    filesystems: [{ mount: '/', fstype: 'ext4', total_bytes: 42_949_672_960, used_bytes: 12_884_901_888 }],
     network: { rx_bytes: 10, tx_bytes: 20 },
-    ports: [{ protocol: 'tcp', address: '0.0.0.0', port: 22, process: 'sshd', pid: 1 }],
+    ports: [
+      { protocol: 'tcp', address: '0.0.0.0', port: 22, process: 'sshd', pid: 1 },
+      { protocol: 'udp', address: '0.0.0.0', port: 51820 },
+    ],
     public_ips: ['103.1.9.9'], interval_secs: 30,
   });
   await api('POST', '/api/agent/heartbeat', beat(12.5), { 'x-agent-key': agentKey });
@@ -388,6 +391,7 @@ try {
   await panel.getByText('77.25').waitFor();
   check(await page.evaluate(() => window.sigmaNoReload === true), 'the VPS page shows the metrics of each new heartbeat live');
   check((await panel.getByTestId('agent-ports').innerText()).includes('tcp/22 sshd'), 'with the listening ports');
+  if (takeShots) await shoot(page, 'vps-agent-light.png');
 
   console.log('settings: profile, and TOTP set-up with a QR code');
   await page.getByRole('link', { name: 'Settings' }).first().click();
