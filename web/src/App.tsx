@@ -19,6 +19,9 @@ const Trash = lazy(() => import('./pages/Trash'));
 const IpHistory = lazy(() => import('./pages/IpHistory'));
 const Settings = lazy(() => import('./pages/Settings'));
 const AuditLog = lazy(() => import('./pages/AuditLog'));
+const Agents = lazy(() => import('./pages/Agents'));
+const Users = lazy(() => import('./pages/Users'));
+const ApiKeys = lazy(() => import('./pages/ApiKeys'));
 const NotFound = lazy(() => import('./pages/NotFound'));
 
 export function makeQueryClient() {
@@ -49,6 +52,9 @@ const router = createBrowserRouter([
       { path: 'trash', element: page(<Trash />) },
       { path: 'ip-history', element: page(<IpHistory />) },
       { path: 'audit', element: page(<AuditLog />) },
+      { path: 'agents', element: page(<Agents />) },
+      { path: 'users', element: page(<Users />) },
+      { path: 'api-keys', element: page(<ApiKeys />) },
       { path: 'settings', element: page(<Settings />) },
       { path: '*', element: page(<NotFound />) },
     ],

@@ -3,8 +3,8 @@ import type { paths } from './schema';
 import { ApiError } from './errors';
 
 /**
- * The credential the UI sends. Today the server knows API keys only; a
- * session token from the login page will be another kind here.
+ * The credential the UI sends: an API key typed in, or the login token that
+ * `POST /api/auth/login` answered for an e-mail address and password.
  */
 export type Credential = { kind: 'api-key'; secret: string } | { kind: 'session'; token: string };
 
@@ -34,14 +34,23 @@ class Connection {
 
 export const connection = new Connection();
 
+/** Calls whose 401 means a wrong password or code, not a lost session. */
+const CREDENTIAL_CHECKS = new Set(['/api/auth/login', '/api/auth/password']);
+
+/** The Authorization header for the current credential, if any. */
+export function authorizationHeader(): string | null {
+  const c = connection.credential;
+  return c ? `Bearer ${c.kind === 'api-key' ? c.secret : c.token}` : null;
+}
+
 const auth: Middleware = {
   onRequest({ request }) {
-    const c = connection.credential;
-    if (c) request.headers.set('Authorization', `Bearer ${c.kind === 'api-key' ? c.secret : c.token}`);
+    const header = authorizationHeader();
+    if (header) request.headers.set('Authorization', header);
     return request;
   },
-  onResponse({ response }) {
-    if (response.status === 401) connection.unauthorized();
+  onResponse({ request, response }) {
+    if (response.status === 401 && !CREDENTIAL_CHECKS.has(new URL(request.url).pathname)) connection.unauthorized();
     return response;
   },
 };

@@ -2,7 +2,7 @@
 // compiler checks each list against the generated types both ways: a value
 // the server does not know fails `satisfies`, and a value the server added
 // but missing here fails `Exhaustive`.
-import type { AgentStatus, BillingCycle, IpLabel, Purpose, SortOrder, Source, VpsSort, VpsStatus } from './types';
+import type { AgentStatus, BillingCycle, IpLabel, Purpose, Role, SortOrder, Source, VpsSort, VpsStatus } from './types';
 
 type Exhaustive<All, Listed> = [Exclude<All, Listed>] extends [never] ? true : never;
 const exhaustive = <All, Listed>(_proof: Exhaustive<All, Listed>) => undefined;
@@ -31,6 +31,7 @@ export const SOURCES = ['manual', 'import', 'agent', 'cloud'] as const satisfies
 export const AGENT_STATUSES = ['pending', 'online', 'offline'] as const satisfies readonly AgentStatus[];
 export const VPS_SORTS = ['created_at', 'hostname', 'country', 'status', 'expire_date', 'monthly_cost'] as const satisfies readonly VpsSort[];
 export const SORT_ORDERS = ['asc', 'desc'] as const satisfies readonly SortOrder[];
+export const ROLES = ['readonly', 'operator', 'admin'] as const satisfies readonly Role[];
 
 exhaustive<VpsStatus, (typeof VPS_STATUSES)[number]>(true);
 exhaustive<Purpose, (typeof PURPOSES)[number]>(true);
@@ -40,3 +41,4 @@ exhaustive<Source, (typeof SOURCES)[number]>(true);
 exhaustive<AgentStatus, (typeof AGENT_STATUSES)[number]>(true);
 exhaustive<VpsSort, (typeof VPS_SORTS)[number]>(true);
 exhaustive<SortOrder, (typeof SORT_ORDERS)[number]>(true);
+exhaustive<Role, (typeof ROLES)[number]>(true);

@@ -1,6 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { connection, type Credential } from '../api/client';
+import { api, connection, type Credential } from '../api/client';
 
 const STORAGE_KEY = 'sigma.credential';
 
@@ -9,7 +9,9 @@ interface Auth {
   /** The server answered 401: the UI asks for credentials. */
   required: boolean;
   signIn: (c: Credential) => void;
-  signOut: () => void;
+  /** Forgets the credential (ending the session on the server when it is
+   *  a login token) and, unless `ask` is false, shows the sign-in page. */
+  signOut: (opts?: { ask?: boolean }) => Promise<void>;
 }
 
 const Ctx = createContext<Auth | null>(null);
@@ -26,8 +28,8 @@ function load(): Credential | null {
 }
 
 /**
- * Holds the credential the UI sends: an API key today; the session token of
- * the login page (password and TOTP) once the server has users.
+ * Holds the credential the UI sends: the login token of the sign-in page
+ * (password, then TOTP when the account has it), or an API key.
  */
 export function AuthProvider({ children }: { children: ReactNode }) {
   const qc = useQueryClient();
@@ -50,12 +52,21 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     },
     [qc],
   );
-  const signOut = useCallback(() => {
-    connection.credential = null;
-    localStorage.removeItem(STORAGE_KEY);
-    setCredential(null);
-    qc.clear();
-  }, [qc]);
+  const signOut = useCallback(
+    async ({ ask = true }: { ask?: boolean } = {}) => {
+      if (connection.credential?.kind === 'session') {
+        // Ends every login token of the user on the server; a failure (an
+        // expired token, a lost connection) must not keep the user signed in here.
+        await api.POST('/api/auth/logout').catch(() => undefined);
+      }
+      connection.credential = null;
+      localStorage.removeItem(STORAGE_KEY);
+      setCredential(null);
+      setRequired(ask);
+      qc.clear();
+    },
+    [qc],
+  );
 
   const value = useMemo(() => ({ credential, required, signIn, signOut }), [credential, required, signIn, signOut]);
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;

@@ -1,20 +1,22 @@
 import { useState, type ComponentType } from 'react';
 import { NavLink, Outlet } from 'react-router';
-import { Building2, Globe, History, LayoutDashboard, LogOut, Menu, Moon, Search, Server, Settings, Sun, Trash2, X } from 'lucide-react';
+import { Building2, Globe, History, KeySquare, LayoutDashboard, LogOut, Menu, Moon, Radio, Search, Server, Settings, Sun, Trash2, Users, X } from 'lucide-react';
+import { useMe } from '../api/account';
 import type { paths } from '../api/types';
 import { useAuth } from '../auth/AuthContext';
 import { useI18n, type MessageKey } from '../i18n';
 import { useTheme } from '../theme/theme';
 import { ConnectionBanner } from './ConnectionBanner';
+import { useFleetEvents } from '../api/events';
 
 interface NavItem {
   to: string;
   label: MessageKey;
   icon: ComponentType<{ className?: string }>;
-  /** The API the page needs, checked against the generated schema: a page
-   *  for agents, users or keys is added here with its path
-   *  once the server documents it. */
+  /** The API the page needs, checked against the generated schema. */
   api: keyof paths;
+  /** Shown to admins only (the server refuses the others anyway). */
+  admin?: boolean;
 }
 
 const NAV: NavItem[] = [
@@ -23,8 +25,16 @@ const NAV: NavItem[] = [
   { to: '/providers', label: 'nav.providers', icon: Building2, api: '/api/providers' },
   { to: '/ip-history', label: 'nav.ipHistory', icon: Search, api: '/api/ip-history' },
   { to: '/trash', label: 'nav.trash', icon: Trash2, api: '/api/vps/{id}/restore' },
+  { to: '/agents', label: 'nav.agents', icon: Radio, api: '/api/agents' },
   { to: '/audit', label: 'nav.audit', icon: History, api: '/api/audit-logs' },
+  { to: '/users', label: 'nav.users', icon: Users, api: '/api/users', admin: true },
+  { to: '/api-keys', label: 'nav.apiKeys', icon: KeySquare, api: '/api/api-keys', admin: true },
 ];
+
+/** The navigation entries for a role; admin pages wait until the role is known. */
+export function navFor(role: string | undefined): NavItem[] {
+  return NAV.filter((item) => !item.admin || role === 'admin');
+}
 
 function Brand() {
   const { t } = useI18n();
@@ -40,6 +50,7 @@ function Brand() {
 
 function NavLinks({ onNavigate }: { onNavigate?: () => void }) {
   const { t } = useI18n();
+  const me = useMe();
   const link = ({ isActive }: { isActive: boolean }) =>
     `flex items-center gap-3 rounded-lg px-3 py-2 text-sm font-medium transition-colors ${
       isActive
@@ -48,7 +59,7 @@ function NavLinks({ onNavigate }: { onNavigate?: () => void }) {
     }`;
   return (
     <ul className="space-y-1">
-      {NAV.map(({ to, label, icon: Icon }) => (
+      {navFor(me.data?.role).map(({ to, label, icon: Icon }) => (
         <li key={to}>
           <NavLink to={to} end={to === '/'} className={link} onClick={onNavigate}>
             <Icon className="size-4.5 shrink-0" aria-hidden="true" />
@@ -99,7 +110,9 @@ export function LangThemeSwitch() {
 export function Layout() {
   const { t } = useI18n();
   const { credential, signOut } = useAuth();
+  const me = useMe();
   const [menuOpen, setMenuOpen] = useState(false);
+  useFleetEvents();
 
   return (
     <div className="min-h-screen">
@@ -111,8 +124,13 @@ export function Layout() {
         <nav className="mt-8 flex-1" aria-label={t('nav.main')}>
           <NavLinks />
         </nav>
+        {me.data && me.data.kind !== 'anonymous' && (
+          <p className="truncate px-3 pb-1 text-xs text-slate-500 dark:text-slate-400" data-testid="signed-in-as" title={me.data.name}>
+            {me.data.name} · {t(`role.${me.data.role}`)}
+          </p>
+        )}
         {credential && (
-          <button type="button" className="btn-ghost justify-start" onClick={signOut}>
+          <button type="button" className="btn-ghost justify-start" onClick={() => void signOut()} data-testid="sign-out">
             <LogOut className="size-4" aria-hidden="true" />
             {t('auth.signOut')}
           </button>
@@ -130,6 +148,12 @@ export function Layout() {
               </button>
             </div>
             <NavLinks onNavigate={() => setMenuOpen(false)} />
+            {credential && (
+              <button type="button" className="btn-ghost mt-4 w-full justify-start" onClick={() => void signOut()}>
+                <LogOut className="size-4" aria-hidden="true" />
+                {t('auth.signOut')}
+              </button>
+            )}
           </nav>
         </div>
       )}

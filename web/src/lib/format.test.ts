@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countryName, daysUntil, expiryLevel, flag, formatMoney } from './format';
+import { countryName, daysUntil, expiryLevel, flag, formatBytes, formatMoney, formatUptime } from './format';
 
 const today = new Date('2026-11-10T15:00:00Z');
 
@@ -30,5 +30,16 @@ describe('format', () => {
     expect(countryName('JP', 'zh-CN')).toBe('日本');
     expect(flag('jp')).toBe('🇯🇵');
     expect(flag('x')).toBe('');
+  });
+});
+
+describe('formatBytes and formatUptime', () => {
+  it('use binary units and the largest whole unit', () => {
+    expect(formatBytes(512, 'en-US')).toBe('512 B');
+    expect(formatBytes(2_000_000_000, 'en-US')).toBe('1.9 GiB');
+    expect(formatBytes(1536, 'en-US')).toBe('1.5 KiB');
+    expect(formatUptime(59)).toBe('0m');
+    expect(formatUptime(3 * 3600 + 12 * 60)).toBe('3h 12m');
+    expect(formatUptime(2 * 86_400 + 5 * 3600)).toBe('2d 5h');
   });
 });

@@ -3,7 +3,8 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { Archive, ArchiveRestore, ArrowLeft, Pencil, Radio, Trash2 } from 'lucide-react';
 import { useAuditLog, useVps, useVpsAction, useVpsIpHistory, vpsActions } from '../api/hooks';
 import { AuditTrail } from '../components/AuditTrail';
-import type { Vps } from '../api/types';
+import type { Heartbeat, Vps } from '../api/types';
+import { AgentMetrics } from '../components/AgentMetrics';
 import { AgentDot, ExpiryBadge, IpLabelBadge, PurposeBadge, StatusBadge } from '../components/badges';
 import { ConfirmDialog } from '../components/Dialog';
 import { ErrorState, Loading } from '../components/states';
@@ -56,11 +57,7 @@ function AgentPanel({ vps }: { vps: Vps }) {
               [t('detail.lastHeartbeat'), formatDateTime(agent.last_heartbeat_at, locale)],
             ]}
           />
-          {agent.metrics && Object.keys(agent.metrics).length > 0 && (
-            <pre className="mt-3 max-h-64 overflow-auto rounded-lg bg-slate-50 p-3 text-xs dark:bg-slate-950">
-              {JSON.stringify(agent.metrics, null, 2)}
-            </pre>
-          )}
+          {agent.metrics && Object.keys(agent.metrics).length > 0 && <AgentMetrics metrics={agent.metrics as unknown as Heartbeat} />}
         </>
       )}
     </Panel>
