@@ -791,6 +791,7 @@ pub async fn fleet_version_moves_with_every_change(store: &dyn Store) {
                 hostname: sigma_types::Patch::Value(format!("imported-{i}")),
                 provider_id: sigma_types::Patch::Value(p.id),
                 country: sigma_types::Patch::Value("JP".into()),
+                purpose: sigma_types::Patch::Value(Purpose::VpnExit),
                 ..Default::default()
             },
             ..Default::default()
