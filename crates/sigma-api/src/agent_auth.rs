@@ -48,15 +48,20 @@ fn presented_agent_key(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// The hash of the agent key a request presents, if it looks like one.
+fn presented_key_hash(headers: &HeaderMap) -> Result<String, ApiError> {
+    let key = presented_agent_key(headers).ok_or_else(agent_unauthorized)?;
+    if !key.starts_with(AGENT_KEY_PREFIX) || key.len() > 200 {
+        return Err(agent_unauthorized());
+    }
+    Ok(sha256_hex(key))
+}
+
 impl FromRequestParts<AppState> for AgentKey {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let key = presented_agent_key(&parts.headers).ok_or_else(agent_unauthorized)?;
-        if !key.starts_with(AGENT_KEY_PREFIX) || key.len() > 200 {
-            return Err(agent_unauthorized());
-        }
-        let key_hash = sha256_hex(key);
+        let key_hash = presented_key_hash(&parts.headers)?;
         let owner = state.store.agent_by_key(&key_hash).await?.ok_or_else(agent_unauthorized)?;
         Ok(AgentKey { agent_id: owner.agent_id, vps_id: owner.vps_id, key_hash })
     }
@@ -105,11 +110,7 @@ impl FromRequestParts<AppState> for HeartbeatKey {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let key = presented_agent_key(&parts.headers).ok_or_else(agent_unauthorized)?;
-        if !key.starts_with(AGENT_KEY_PREFIX) || key.len() > 200 {
-            return Err(agent_unauthorized());
-        }
-        let key_hash = sha256_hex(key);
+        let key_hash = presented_key_hash(&parts.headers)?;
         if let Some(agent_id) = state.agents.keys.get(&key_hash) {
             return Ok(HeartbeatKey { agent_id, key_hash });
         }

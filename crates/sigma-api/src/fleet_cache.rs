@@ -83,7 +83,8 @@ impl FleetCache {
     }
 
     /// How many answers and bytes are kept.
-    pub fn size(&self) -> (usize, usize) {
+    #[cfg(test)]
+    fn size(&self) -> (usize, usize) {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         (inner.entries.len(), inner.bytes)
     }

@@ -170,11 +170,7 @@ pub async fn measure(
     for case in &mut cases {
         let url = format!("{}{}", server.base_url, case.paths[0]);
         let body: serde_json::Value = client.get(&url).send().await?.error_for_status()?.json().await?;
-        let n = match body.as_array() {
-            Some(groups) => groups.len(),
-            None => body["_meta"]["hostvars"].as_object().map_or(0, serde_json::Map::len),
-        };
-        case.matches = Some(n as i64);
+        case.matches = Some(entries(&body) as i64);
     }
     if cases[0].matches != Some(settings.vps as i64) {
         bail!("targets lists {:?} VPS, {} expected", cases[0].matches, settings.vps);
@@ -266,7 +262,7 @@ async fn after_change(
     let id = page["data"][0]["id"].as_str().context("no VPS to change")?.to_owned();
     let mut samples = Vec::with_capacity(requests);
     let mut busy = Duration::ZERO;
-    let mut matches = None;
+    let mut case = Case { name: name.to_owned(), paths: vec![path.to_owned()], goal_p99_ms: None, matches: None };
     for i in 0..requests {
         client
             .patch(format!("{base_url}/api/vps/{id}"))
@@ -279,26 +275,19 @@ async fn after_change(
         let took = t.elapsed();
         busy += took;
         samples.push(took);
-        if matches.is_none() {
-            let v: serde_json::Value = serde_json::from_slice(&body)?;
-            let n = v.as_array().map_or_else(|| v["_meta"]["hostvars"].as_object().map_or(0, |m| m.len()), |a| a.len());
-            matches = Some(n as i64);
+        if case.matches.is_none() {
+            case.matches = Some(entries(&serde_json::from_slice(&body)?) as i64);
         }
     }
-    samples.sort_unstable();
-    Ok(Measured {
-        name: name.to_owned(),
-        example: path.to_owned(),
-        errors: 0,
-        first_error: None,
-        p50: load::percentile(&samples, 50.0),
-        p99: load::percentile(&samples, 99.0),
-        max: samples.last().copied().unwrap_or_default(),
-        per_second: samples.len() as f64 / busy.as_secs_f64(),
-        goal_p99_ms: None,
-        matches,
-        server_cpu: None,
-    })
+    Ok(Measured::from_samples(&case, samples, busy))
+}
+
+/// How many targets (or inventory hosts) an answer lists.
+fn entries(body: &serde_json::Value) -> usize {
+    match body.as_array() {
+        Some(groups) => groups.len(),
+        None => body["_meta"]["hostvars"].as_object().map_or(0, serde_json::Map::len),
+    }
 }
 
 /// The integrations section of the report.

@@ -32,6 +32,25 @@ pub struct Measured {
 }
 
 impl Measured {
+    /// The figures of `case` from its successful requests' latencies, timed
+    /// over `wall`.
+    pub fn from_samples(case: &Case, mut samples: Vec<Duration>, wall: Duration) -> Measured {
+        samples.sort_unstable();
+        Measured {
+            name: case.name.clone(),
+            example: case.paths[0].clone(),
+            errors: 0,
+            first_error: None,
+            p50: percentile(&samples, 50.0),
+            p99: percentile(&samples, 99.0),
+            max: samples.last().copied().unwrap_or_default(),
+            per_second: samples.len() as f64 / wall.as_secs_f64(),
+            goal_p99_ms: case.goal_p99_ms,
+            matches: case.matches,
+            server_cpu: None,
+        }
+    }
+
     pub fn meets_goal(&self) -> Option<bool> {
         self.goal_p99_ms.map(|g| ms(self.p99) < g && self.errors == 0)
     }
@@ -42,7 +61,7 @@ pub fn ms(d: Duration) -> f64 {
 }
 
 /// The nearest-rank percentile of sorted samples.
-pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
@@ -65,22 +84,11 @@ pub async fn run(client: &reqwest::Client, base_url: &str, case: &Case, workers:
     let outcome = drive(client, &urls, workers, requests).await;
     let wall = started.elapsed();
 
-    let mut samples: Vec<Duration> = outcome.iter().flat_map(|o| o.samples.iter().copied()).collect();
-    samples.sort_unstable();
-    let errors = outcome.iter().map(|o| o.errors).sum();
-    Measured {
-        name: case.name.clone(),
-        example: case.paths[0].clone(),
-        errors,
-        first_error: outcome.into_iter().find_map(|o| o.first_error),
-        p50: percentile(&samples, 50.0),
-        p99: percentile(&samples, 99.0),
-        max: samples.last().copied().unwrap_or_default(),
-        per_second: samples.len() as f64 / wall.as_secs_f64(),
-        goal_p99_ms: case.goal_p99_ms,
-        matches: case.matches,
-        server_cpu: None,
-    }
+    let samples: Vec<Duration> = outcome.iter().flat_map(|o| o.samples.iter().copied()).collect();
+    let mut m = Measured::from_samples(case, samples, wall);
+    m.errors = outcome.iter().map(|o| o.errors).sum();
+    m.first_error = outcome.into_iter().find_map(|o| o.first_error);
+    m
 }
 
 #[derive(Default)]
