@@ -138,7 +138,8 @@ impl Agent {
     fn print_claim(&self, state: &State) {
         println!(
             "\nThis agent waits to be claimed by an operator of {server}.\n  agent id:    {id}\n  claim token: {token}\n\
-             Claim it (operator role) with:\n  curl -X POST {server}/api/agents/claim -H \"Authorization: Bearer $SIGMA_API_KEY\" \\\n    \
+             Claim it (operator role) with the sigma command line:\n  sigma agent claim {id} {token}\n\
+             or over HTTP:\n  curl -X POST {server}/api/agents/claim -H \"Authorization: Bearer $SIGMA_API_KEY\" \\\n    \
              -H 'Content-Type: application/json' -d '{{\"agent_id\": \"{id}\", \"claim_token\": \"{token}\"}}'\n\
              The token is not shown again (it stays in {file}, readable only by this agent's user).\n",
             server = self.config.server,

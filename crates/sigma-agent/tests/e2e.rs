@@ -304,7 +304,8 @@ async fn enrol_by_claim(backend: Backend) {
     let mut agent = Agent::start(&server, &dir, &[]);
     let token = agent.printed("claim token:").await;
     let id = agent.printed("agent id:").await;
-    assert!(agent.output().contains("/api/agents/claim"), "the operator's command is printed");
+    assert!(agent.output().contains("/api/agents/claim"), "the operator's HTTP call is printed");
+    assert!(agent.output().contains(&format!("sigma agent claim {id} {token}")), "and the CLI command");
     let mode =
         std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(dir.join("state.json")).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600, "the state file is the owner's only");

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rust_decimal::Decimal;
-use sigma_types::{BillingCycle, IpLabel, Purpose, SortOrder, TargetJob, TransferFormat, VpsSort, VpsStatus};
+use sigma_types::{BillingCycle, IpLabel, Purpose, Role, SortOrder, TargetJob, TransferFormat, VpsSort, VpsStatus};
 use std::path::PathBuf;
 use uuid::Uuid;
 
@@ -71,6 +71,25 @@ pub enum Command {
     /// Profiles: server URL and API key per name.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Log in with e-mail and password (and TOTP code); the profile keeps the login.
+    Login(LoginArgs),
+    /// Forget the profile's login (`--everywhere` also ends every session on the server).
+    Logout {
+        /// End every session of this user on the server too (browsers included).
+        #[arg(long)]
+        everywhere: bool,
+    },
+    /// Who the credentials in use belong to, and what they may do.
+    Whoami,
+    /// Users who log in (admin).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API keys for scripts and tools.
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
+    /// Agents on the VPS: claim, list, rotate keys, enrolment tokens.
+    #[command(subcommand)]
+    Agent(AgentCommand),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -517,6 +536,173 @@ pub struct AuditArgs {
     /// Entries per page (1-500).
     #[arg(long, default_value_t = 50)]
     pub per_page: u32,
+}
+
+// ------------------------------------------------------------------ people and keys
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The e-mail address (asked on a terminal when left out).
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Read the password from the first line of standard input instead of asking.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// The current code of the authenticator app, or a recovery code (asked on a terminal when needed).
+    #[arg(long, value_name = "CODE")]
+    pub totp: Option<String>,
+}
+
+/// A user named by id or e-mail address.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// List users.
+    List {
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// Show one user (by id or e-mail address).
+    Show { user: String },
+    /// Add a user; the password is asked on a terminal, else read with --password-stdin.
+    Create {
+        email: String,
+        #[arg(long, value_parser = wire!(Role))]
+        role: Role,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Change a user: only the options given change.
+    Update {
+        user: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long, value_parser = wire!(Role))]
+        role: Option<Role>,
+        /// Stop the user from logging in (its sessions and keys stop working).
+        #[arg(long, conflicts_with = "enable")]
+        disable: bool,
+        /// Let a disabled user log in again.
+        #[arg(long)]
+        enable: bool,
+        /// Set a new password, read from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Turn the user's second factor off (a lost phone).
+        #[arg(long)]
+        reset_totp: bool,
+    },
+    /// Delete a user.
+    Delete { user: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// List your keys (`--all`: every user's, admin).
+    List {
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// Make a key; it is printed once.
+    Create {
+        name: String,
+        /// What the key may do (default: your role; never more).
+        #[arg(long, value_parser = wire!(Role))]
+        role: Option<Role>,
+        /// Days until the key is refused.
+        #[arg(long, value_name = "DAYS", conflicts_with = "expires_at")]
+        expires_in: Option<u32>,
+        /// When the key is refused (RFC 3339).
+        #[arg(long, value_name = "TIME")]
+        expires_at: Option<DateTime<Utc>>,
+        /// Also keep the key in the profile (instead of printing it).
+        #[arg(long)]
+        save: bool,
+    },
+    /// Delete a key (by id or name): it stops working at once.
+    Delete { key: String },
+}
+
+// ------------------------------------------------------------------ agents
+
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// List agents.
+    List {
+        #[arg(long, value_enum)]
+        status: Option<AgentStatusArg>,
+        /// Only claimed (true) or waiting (false) agents.
+        #[arg(long, value_name = "BOOL")]
+        claimed: Option<bool>,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// Show one agent with its latest heartbeat.
+    Show { agent: Uuid },
+    /// Claim an agent with the token it printed; it gets its key at its next poll.
+    Claim {
+        agent: Uuid,
+        /// The claim token the agent printed.
+        token: String,
+        /// Link to this VPS (id or host name); else to the VPS holding one of the agent's
+        /// addresses, else a new provisioning VPS from --provider, --country and --purpose.
+        #[arg(long)]
+        vps: Option<String>,
+        #[command(flatten)]
+        new_vps: NewVpsArgs,
+    },
+    /// Delete an agent: its key stops working; the VPS stays.
+    Delete { agent: Uuid },
+    /// Give an agent a new key: the current one stops working at once.
+    RotateKey { agent: Uuid },
+    /// Enrolment tokens for unattended installs (admin).
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// The VPS made for an agent that no VPS matches: all three, or none.
+#[derive(Debug, Args)]
+pub struct NewVpsArgs {
+    /// Provider (id or name) of a new VPS.
+    #[arg(long, requires_all = ["country", "purpose"])]
+    pub provider: Option<String>,
+    /// Country of a new VPS.
+    #[arg(long, requires_all = ["provider", "purpose"])]
+    pub country: Option<String>,
+    /// Purpose of a new VPS.
+    #[arg(long, value_parser = wire!(Purpose), requires_all = ["provider", "country"])]
+    pub purpose: Option<Purpose>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AgentStatusArg {
+    Pending,
+    Online,
+    Offline,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make an enrolment token; it is printed once.
+    Create {
+        #[arg(long)]
+        name: Option<String>,
+        /// Hours until it expires (1-8760, default 24).
+        #[arg(long, value_name = "HOURS")]
+        expires_in: Option<i64>,
+        /// How many agents may enrol with it (default 1).
+        #[arg(long)]
+        max_uses: Option<i64>,
+        /// For an agent that no VPS matches, a new VPS from these.
+        #[command(flatten)]
+        new_vps: NewVpsArgs,
+    },
+    /// List enrolment tokens (their secrets are never shown again).
+    List,
+    /// Revoke a token; agents already enrolled with it stay.
+    Revoke { token: Uuid },
 }
 
 // ------------------------------------------------------------------ config

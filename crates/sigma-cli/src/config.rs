@@ -3,6 +3,7 @@
 //! only. `SIGMA_CLI_CONFIG` names another file.
 
 use crate::error::{CliError, CliResult};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -28,6 +29,25 @@ pub struct Profile {
     pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_key: Option<String>,
+    /// The login of `sigma login`: used instead of `api_key` until it expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<Session>,
+}
+
+/// A login token kept by `sigma login`, with whom and until when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Session {
+    pub token: String,
+    pub email: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Profile {
+    /// The login token while it is valid.
+    pub fn live_session(&self, now: DateTime<Utc>) -> Option<&Session> {
+        self.session.as_ref().filter(|s| s.expires_at > now)
+    }
 }
 
 /// Where the profiles live.
@@ -118,13 +138,30 @@ fn warn_if_shared(_: &Path) {}
 /// The server and credentials a command talks to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
+    /// The profile's name (which need not exist yet).
+    pub profile: String,
     pub url: String,
+    /// An API key or a login token, sent as `Authorization: Bearer`.
     pub api_key: Option<String>,
+    pub credential: Credential,
+}
+
+/// Where the credential of a command comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// `SIGMA_API_KEY`.
+    Environment,
+    /// The login of `sigma login`.
+    Session,
+    /// The profile's API key.
+    ProfileKey,
+    None,
 }
 
 /// Resolves the target: `--url`/`SIGMA_URL` and `SIGMA_API_KEY` win over
-/// the profile, the profile over the defaults. Naming a profile that does
-/// not exist is a usage error.
+/// the profile, the profile over the defaults; in a profile, a login that
+/// has not expired wins over the API key. Naming a profile that does not
+/// exist is a usage error.
 pub fn resolve(file: &ConfigFile, asked: Option<&str>, url: Option<&str>, api_key: Option<&str>) -> CliResult<Target> {
     let name = file.selected(asked);
     let profile = match file.profiles.get(&name) {
@@ -137,9 +174,18 @@ pub fn resolve(file: &ConfigFile, asked: Option<&str>, url: Option<&str>, api_ke
         None => Profile::default(),
     };
     let nonempty = |s: Option<&str>| s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let session = profile.live_session(Utc::now()).map(|s| s.token.clone());
+    let (api_key, credential) = match (nonempty(api_key), session, profile.api_key) {
+        (Some(key), _, _) => (Some(key), Credential::Environment),
+        (None, Some(token), _) => (Some(token), Credential::Session),
+        (None, None, Some(key)) => (Some(key), Credential::ProfileKey),
+        (None, None, None) => (None, Credential::None),
+    };
     Ok(Target {
+        profile: name,
         url: nonempty(url).or(profile.url).unwrap_or_else(|| DEFAULT_URL.to_owned()),
-        api_key: nonempty(api_key).or(profile.api_key),
+        api_key,
+        credential,
     })
 }
 
@@ -149,9 +195,11 @@ mod tests {
 
     fn file() -> ConfigFile {
         let mut f = ConfigFile { current: Some("prod".into()), ..Default::default() };
-        f.profiles
-            .insert("prod".into(), Profile { url: Some("https://sigma.example".into()), api_key: Some("k1".into()) });
-        f.profiles.insert("lab".into(), Profile { url: Some("http://lab:3000".into()), api_key: None });
+        f.profiles.insert(
+            "prod".into(),
+            Profile { url: Some("https://sigma.example".into()), api_key: Some("k1".into()), session: None },
+        );
+        f.profiles.insert("lab".into(), Profile { url: Some("http://lab:3000".into()), ..Default::default() });
         f
     }
 
@@ -166,7 +214,25 @@ mod tests {
         assert_eq!((t.url.as_str(), t.api_key.as_deref()), ("http://other", Some("k1")));
         assert_eq!(resolve(&f, Some("nope"), None, None).unwrap_err().code, crate::error::USAGE);
         let t = resolve(&ConfigFile::default(), None, None, None).unwrap();
-        assert_eq!((t.url.as_str(), t.api_key), (DEFAULT_URL, None));
+        assert_eq!((t.url.as_str(), t.api_key, t.credential), (DEFAULT_URL, None, Credential::None));
+    }
+
+    #[test]
+    fn a_live_login_wins_over_the_profile_key_and_an_expired_one_does_not() {
+        let mut f = file();
+        let session = |minutes: i64| Session {
+            token: "login-token".into(),
+            email: "ops@example.com".into(),
+            expires_at: Utc::now() + chrono::Duration::minutes(minutes),
+        };
+        f.profiles.get_mut("prod").unwrap().session = Some(session(30));
+        let t = resolve(&f, None, None, None).unwrap();
+        assert_eq!((t.api_key.as_deref(), t.credential), (Some("login-token"), Credential::Session));
+        let t = resolve(&f, None, None, Some("env-key")).unwrap();
+        assert_eq!((t.api_key.as_deref(), t.credential), (Some("env-key"), Credential::Environment));
+        f.profiles.get_mut("prod").unwrap().session = Some(session(-1));
+        let t = resolve(&f, None, None, None).unwrap();
+        assert_eq!((t.api_key.as_deref(), t.credential), (Some("k1"), Credential::ProfileKey));
     }
 
     #[test]

@@ -17,21 +17,27 @@ pub struct CliError {
     pub message: String,
     /// Further lines (for example each failed row of an import), shown after the message.
     pub detail: Vec<String>,
+    /// The HTTP status, when the server refused.
+    pub status: Option<u16>,
 }
 
 pub type CliResult<T> = Result<T, CliError>;
 
 impl CliError {
     pub fn failure(message: impl Into<String>) -> Self {
-        CliError { code: FAILURE, message: message.into(), detail: Vec::new() }
+        CliError { code: FAILURE, message: message.into(), detail: Vec::new(), status: None }
     }
 
     pub fn usage(message: impl Into<String>) -> Self {
-        CliError { code: USAGE, message: message.into(), detail: Vec::new() }
+        CliError { code: USAGE, message: message.into(), detail: Vec::new(), status: None }
+    }
+
+    pub fn auth(message: impl Into<String>) -> Self {
+        CliError { code: AUTH, message: message.into(), detail: Vec::new(), status: None }
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
-        CliError { code: NOT_FOUND, message: message.into(), detail: Vec::new() }
+        CliError { code: NOT_FOUND, message: message.into(), detail: Vec::new(), status: None }
     }
 }
 
@@ -85,11 +91,13 @@ impl From<ClientError> for CliError {
                 code: code_for_status(status.as_u16()),
                 message: api_error_line(body),
                 detail: import_rows(body),
+                status: Some(status.as_u16()),
             },
             ClientError::Decode { status, message } => CliError {
                 code: code_for_status(status.as_u16()),
                 message: format!("unexpected answer from the server ({status}): {}", one_line(message, 200)),
                 detail: Vec::new(),
+                status: Some(status.as_u16()),
             },
             ClientError::Transport(t) => {
                 let mut message = String::from("cannot reach the server");

@@ -7,6 +7,7 @@ mod config;
 mod error;
 mod output;
 mod progress;
+mod prompt;
 
 use clap::{CommandFactory, Parser};
 use cli::{Cli, Command};
@@ -57,7 +58,8 @@ fn run(cli: Cli) -> CliResult<()> {
             let file = config::ConfigFile::load(&config::path()?)?;
             let api_key = std::env::var("SIGMA_API_KEY").ok();
             let target = config::resolve(&file, cli.profile.as_deref(), cli.url.as_deref(), api_key.as_deref())?;
-            let ctx = commands::Ctx { client: sigma_client::Client::new(target.url, target.api_key), out };
+            let client = sigma_client::Client::new(target.url.clone(), target.api_key.clone());
+            let ctx = commands::Ctx { client, out, target };
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()

@@ -5,9 +5,11 @@ use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sigma_types::{
-    AuditEntry, AuditQuery, ErrorBody, ImportQuery, ImportReport, Inventory, InventoryQuery, IpHistoryEntry, Page,
-    Provider, ProviderCreate, ProviderListQuery, ProviderPatch, Stats, TargetGroup, TargetsQuery, TransferFormat, Vps,
-    VpsCreate, VpsFilterQuery, VpsListQuery, VpsPatch,
+    Agent, AgentClaim, AgentListQuery, ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyListQuery, AuditEntry, AuditQuery,
+    EnrollmentToken, EnrollmentTokenCreate, EnrollmentTokenCreated, ErrorBody, ImportQuery, ImportReport, Inventory,
+    InventoryQuery, IpHistoryEntry, LoginRequest, LoginResponse, Me, Page, Provider, ProviderCreate, ProviderListQuery,
+    ProviderPatch, RecoveryCodes, Stats, TargetGroup, TargetsQuery, TotpCode, TotpSetup, TransferFormat, User,
+    UserCreate, UserListQuery, UserPatch, Vps, VpsCreate, VpsFilterQuery, VpsListQuery, VpsPatch,
 };
 use uuid::Uuid;
 
@@ -257,5 +259,98 @@ impl Client {
     /// One page of the audit log, newest first (admin).
     pub async fn audit_logs(&self, query: &AuditQuery) -> Result<Page<AuditEntry>> {
         self.get(&Self::query("/api/audit-logs", query)).await
+    }
+
+    /// Logs in with e-mail address and password (and TOTP code); the token
+    /// in the answer is sent as `Authorization: Bearer`.
+    pub async fn login(&self, body: &LoginRequest) -> Result<LoginResponse> {
+        self.json(Method::POST, "/api/auth/login", body).await
+    }
+
+    /// Ends every session of the logged-in user.
+    pub async fn logout(&self) -> Result<()> {
+        self.send(self.request(Method::POST, "/api/auth/logout")).await
+    }
+
+    /// Who the credentials belong to (`GET /api/auth/me`).
+    pub async fn me(&self) -> Result<Me> {
+        self.get("/api/auth/me").await
+    }
+
+    /// A new TOTP secret for the logged-in user (`POST /api/auth/totp/setup`).
+    pub async fn totp_setup(&self) -> Result<TotpSetup> {
+        self.send(self.request(Method::POST, "/api/auth/totp/setup")).await
+    }
+
+    /// Turns TOTP on with a current code; answers the recovery codes.
+    pub async fn totp_enable(&self, code: &str) -> Result<RecoveryCodes> {
+        self.json(Method::POST, "/api/auth/totp/enable", &TotpCode { code: Some(code.to_owned()) }).await
+    }
+
+    pub async fn list_users(&self, query: &UserListQuery) -> Result<Page<User>> {
+        self.get(&Self::query("/api/users", query)).await
+    }
+
+    pub async fn create_user(&self, body: &UserCreate) -> Result<User> {
+        self.json(Method::POST, "/api/users", body).await
+    }
+
+    pub async fn get_user(&self, id: Uuid) -> Result<User> {
+        self.get(&format!("/api/users/{id}")).await
+    }
+
+    pub async fn update_user(&self, id: Uuid, patch: &UserPatch) -> Result<User> {
+        self.json(Method::PATCH, &format!("/api/users/{id}"), patch).await
+    }
+
+    pub async fn delete_user(&self, id: Uuid) -> Result<()> {
+        self.send(self.request(Method::DELETE, &format!("/api/users/{id}"))).await
+    }
+
+    pub async fn list_api_keys(&self, query: &ApiKeyListQuery) -> Result<Page<ApiKey>> {
+        self.get(&Self::query("/api/api-keys", query)).await
+    }
+
+    /// Makes a key; the answer holds the key itself, shown this once.
+    pub async fn create_api_key(&self, body: &ApiKeyCreate) -> Result<ApiKeyCreated> {
+        self.json(Method::POST, "/api/api-keys", body).await
+    }
+
+    pub async fn delete_api_key(&self, id: Uuid) -> Result<()> {
+        self.send(self.request(Method::DELETE, &format!("/api/api-keys/{id}"))).await
+    }
+
+    pub async fn list_agents(&self, query: &AgentListQuery) -> Result<Page<Agent>> {
+        self.get(&Self::query("/api/agents", query)).await
+    }
+
+    pub async fn get_agent(&self, id: Uuid) -> Result<Agent> {
+        self.get(&format!("/api/agents/{id}")).await
+    }
+
+    /// Claims a registered agent with the token it printed.
+    pub async fn claim_agent(&self, body: &AgentClaim) -> Result<Agent> {
+        self.json(Method::POST, "/api/agents/claim", body).await
+    }
+
+    pub async fn delete_agent(&self, id: Uuid) -> Result<()> {
+        self.send(self.request(Method::DELETE, &format!("/api/agents/{id}"))).await
+    }
+
+    pub async fn rotate_agent_key(&self, id: Uuid) -> Result<Agent> {
+        self.send(self.request(Method::POST, &format!("/api/agents/{id}/rotate-key"))).await
+    }
+
+    pub async fn list_enrollment_tokens(&self) -> Result<Vec<EnrollmentToken>> {
+        self.get("/api/agents/enrollment-tokens").await
+    }
+
+    /// Makes an enrolment token; the answer holds the secret, shown this once.
+    pub async fn create_enrollment_token(&self, body: &EnrollmentTokenCreate) -> Result<EnrollmentTokenCreated> {
+        self.json(Method::POST, "/api/agents/enrollment-tokens", body).await
+    }
+
+    pub async fn revoke_enrollment_token(&self, id: Uuid) -> Result<()> {
+        self.send(self.request(Method::DELETE, &format!("/api/agents/enrollment-tokens/{id}"))).await
     }
 }

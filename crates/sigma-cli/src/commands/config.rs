@@ -4,8 +4,9 @@ use crate::cli::{ConfigCommand, ConfigKey};
 use crate::config::{self, ConfigFile, DEFAULT_URL};
 use crate::error::{CliError, CliResult};
 use crate::output::{Cell, Format, Output, Tone, emit};
+use chrono::Utc;
 use serde::Serialize;
-use std::io::{BufRead, IsTerminal};
+use std::io::IsTerminal;
 
 pub fn run(command: ConfigCommand, asked: Option<&str>, out: &Output) -> CliResult<()> {
     let path = config::path()?;
@@ -82,6 +83,7 @@ pub fn run(command: ConfigCommand, asked: Option<&str>, out: &Output) -> CliResu
                     current: *name == current,
                     url: p.url.clone(),
                     api_key: p.api_key.is_some(),
+                    login: p.live_session(Utc::now()).map(|s| s.email.clone()),
                 })
                 .collect();
             match out.format {
@@ -94,10 +96,11 @@ pub fn run(command: ConfigCommand, asked: Option<&str>, out: &Output) -> CliResu
                                 r.name.as_str().into(),
                                 r.url.as_deref().unwrap_or(DEFAULT_URL).into(),
                                 Cell::from(if r.api_key { "set" } else { "-" }),
+                                r.login.as_deref().unwrap_or("-").into(),
                             ]
                         })
                         .collect();
-                    emit(&out.table(&["", "profile", "url", "api_key"], table))
+                    emit(&out.table(&["", "profile", "url", "api_key", "login"], table))
                 }
                 _ => out.data(&rows),
             }
@@ -107,15 +110,21 @@ pub fn run(command: ConfigCommand, asked: Option<&str>, out: &Output) -> CliResu
             let profile = file.profiles.get(&name).cloned().unwrap_or_default();
             let url_env = std::env::var("SIGMA_URL").ok().filter(|v| !v.trim().is_empty());
             let key_env = std::env::var("SIGMA_API_KEY").ok().filter(|v| !v.trim().is_empty());
-            let (url, url_from) = match (url_env, profile.url) {
+            let (url, url_from) = match (url_env, profile.url.clone()) {
                 (Some(u), _) => (u, "SIGMA_URL".to_owned()),
                 (None, Some(u)) => (u, format!("profile {name}")),
                 (None, None) => (DEFAULT_URL.to_owned(), "default".to_owned()),
             };
-            let key_from = match (key_env, profile.api_key) {
-                (Some(_), _) => "SIGMA_API_KEY".to_owned(),
-                (None, Some(_)) => format!("profile {name}"),
-                (None, None) => "none".to_owned(),
+            let session = profile.live_session(Utc::now());
+            let key_from = match (key_env, session, profile.api_key.as_ref()) {
+                (Some(_), _, _) => "SIGMA_API_KEY".to_owned(),
+                (None, Some(s), _) => format!(
+                    "login of {} (profile {name}, until {})",
+                    s.email,
+                    s.expires_at.format("%Y-%m-%d %H:%M UTC")
+                ),
+                (None, None, Some(_)) => format!("API key of profile {name}"),
+                (None, None, None) => "none".to_owned(),
             };
             let shown =
                 Shown { profile: name, file: path.display().to_string(), url, url_from, api_key_from: key_from };
@@ -126,7 +135,7 @@ pub fn run(command: ConfigCommand, asked: Option<&str>, out: &Output) -> CliResu
                         vec!["profile".into(), shown.profile.as_str().into()],
                         vec!["file".into(), shown.file.as_str().into()],
                         vec!["url".into(), format!("{} ({})", shown.url, shown.url_from).into()],
-                        vec!["api_key".into(), shown.api_key_from.as_str().into()],
+                        vec!["credentials".into(), shown.api_key_from.as_str().into()],
                     ],
                 )),
                 _ => out.data(&shown),
@@ -142,6 +151,8 @@ struct ProfileRow {
     url: Option<String>,
     /// Whether a key is stored; the key itself is never shown.
     api_key: bool,
+    /// Who is logged in, while the login lasts.
+    login: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -150,7 +161,7 @@ struct Shown {
     file: String,
     url: String,
     url_from: String,
-    /// Where the API key comes from; the key itself is never shown.
+    /// Where the credentials come from; they are never shown.
     api_key_from: String,
 }
 
@@ -166,7 +177,5 @@ fn read_secret() -> CliResult<String> {
     if std::io::stdin().is_terminal() {
         return Ok(rpassword::prompt_password("API key: ")?.trim().to_owned());
     }
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    Ok(line.trim().to_owned())
+    Ok(crate::prompt::stdin_line()?.trim().to_owned())
 }

@@ -1,14 +1,18 @@
 //! One module per resource; `run` dispatches a parsed command.
 
+pub mod agent;
 pub mod audit;
+pub mod auth;
 pub mod config;
 pub mod integrations;
 pub mod provider;
 pub mod stats;
 pub mod transfer;
+pub mod user;
 pub mod vps;
 
 use crate::cli::{Command, PageArgs};
+use crate::config::{Credential, Target};
 use crate::error::{CliError, CliResult};
 use crate::output::Output;
 use sigma_client::Client;
@@ -18,9 +22,25 @@ use std::future::Future;
 pub struct Ctx {
     pub client: Client,
     pub out: Output,
+    /// The server and credentials in use, and where they came from.
+    pub target: Target,
 }
 
 pub async fn run(command: Command, ctx: &Ctx) -> CliResult<()> {
+    dispatch(command, ctx).await.map_err(|mut e| {
+        if e.status == Some(401) {
+            let hint = match ctx.target.credential {
+                Credential::Session => " (the login was refused: run `sigma login` again)",
+                Credential::None => " (no credentials: run `sigma login`, or set SIGMA_API_KEY)",
+                Credential::Environment | Credential::ProfileKey => " (the API key was refused)",
+            };
+            e.message.push_str(hint);
+        }
+        e
+    })
+}
+
+async fn dispatch(command: Command, ctx: &Ctx) -> CliResult<()> {
     match command {
         Command::Provider(c) => provider::run(c, ctx).await,
         Command::Vps(c) => vps::run(c, ctx).await,
@@ -29,6 +49,12 @@ pub async fn run(command: Command, ctx: &Ctx) -> CliResult<()> {
         Command::Inventory(a) => integrations::inventory(a, ctx).await,
         Command::Audit(a) => audit::run(a, ctx).await,
         Command::IpHistory { ip } => vps::ip_history(&ip, ctx).await,
+        Command::Login(a) => auth::login(a, ctx).await,
+        Command::Logout { everywhere } => auth::logout(everywhere, ctx).await,
+        Command::Whoami => auth::whoami(ctx).await,
+        Command::User(c) => user::run(c, ctx).await,
+        Command::ApiKey(c) => user::api_key(c, ctx).await,
+        Command::Agent(c) => agent::run(c, ctx).await,
         Command::Config(_) | Command::Completions { .. } | Command::Man { .. } => {
             unreachable!("answered without a server in main")
         }

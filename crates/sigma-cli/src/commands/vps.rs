@@ -266,7 +266,7 @@ async fn find(ctx: &Ctx, hostname: &str, trash: bool) -> CliResult<Vps> {
 }
 
 /// The id of a VPS named by id or host name; an id is taken as given.
-async fn find_id(ctx: &Ctx, key: &str, trash: bool) -> CliResult<Uuid> {
+pub async fn find_id(ctx: &Ctx, key: &str, trash: bool) -> CliResult<Uuid> {
     match Uuid::parse_str(key) {
         Ok(id) => Ok(id),
         Err(_) => Ok(find(ctx, key, trash).await?.id),
