@@ -362,15 +362,15 @@ impl AgentStore for PostgresStore {
         let deadlines: Vec<DateTime<Utc>> = unique.iter().map(|b| b.offline_after).collect();
         let hostnames: Vec<&str> = unique.iter().map(|b| b.hostname.as_str()).collect();
         let versions: Vec<&str> = unique.iter().map(|b| b.agent_version.as_str()).collect();
-        let data: Vec<&serde_json::Value> = unique.iter().map(|b| &b.data).collect();
+        let data: Vec<&str> = unique.iter().map(|b| b.data.as_str()).collect();
         let (rows, came_online) = self
             .in_tx(async |tx| {
                 let rows: Vec<BeatRow> = sqlx::query_as(
                     "UPDATE agents a SET last_heartbeat_at = b.at, offline_after = b.deadline, hostname = b.hostname,
-                     agent_version = b.version, heartbeat = b.data,
+                     agent_version = b.version, heartbeat = b.data::json,
                      status_changed_at = CASE WHEN a.status <> 'online' THEN b.at ELSE a.status_changed_at END,
                      status = 'online'
-                     FROM UNNEST($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::text[], $7::jsonb[])
+                     FROM UNNEST($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::text[], $7::text[])
                           AS b(id, key_hash, at, deadline, hostname, version, data)
                      WHERE a.id = b.id AND a.key_hash = b.key_hash
                      RETURNING a.id, a.vps_id, a.hostname, a.status_changed_at = a.last_heartbeat_at, a.last_heartbeat_at",

@@ -391,7 +391,7 @@ impl AgentStore for SqliteStore {
                     .push_bind(ts(b.offline_after))
                     .push_bind(b.hostname.clone())
                     .push_bind(b.agent_version.clone())
-                    .push_bind(b.data.to_string());
+                    .push_bind(b.data.clone());
             });
             q.push(
                 ") AS b WHERE agents.id = b.column1 AND agents.key_hash = b.column2

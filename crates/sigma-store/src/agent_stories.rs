@@ -39,7 +39,7 @@ fn beat(agent_id: Uuid, key: &str, cpu: f64) -> HeartbeatWrite {
         offline_after: at + Duration::seconds(90),
         hostname: "tokyo-1".into(),
         agent_version: "0.1.1".into(),
-        data: serde_json::json!({"cpu_percent": cpu}),
+        data: serde_json::json!({"cpu_percent": cpu}).to_string(),
     }
 }
 

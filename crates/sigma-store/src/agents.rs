@@ -65,7 +65,8 @@ pub struct HeartbeatWrite {
     pub offline_after: DateTime<Utc>,
     pub hostname: String,
     pub agent_version: String,
-    pub data: serde_json::Value,
+    /// The heartbeat as JSON text, serialized once by the server.
+    pub data: String,
 }
 
 /// What storing a heartbeat did.

@@ -1,19 +1,26 @@
-//! Coalesced heartbeat writes. Handlers hand heartbeats to one writer task
+//! Coalesced heartbeat writes. Handlers hand heartbeats to a writer task
 //! through a bounded queue; the writer stores everything that queued up
-//! while it was busy in one transaction (one statement per 500 agents), so
-//! the cost per heartbeat falls as load rises.
+//! while it was busy in one transaction (one statement per batch), so the
+//! cost per heartbeat falls as load rises. On PostgreSQL several writers
+//! store batches side by side, each for its own share of the agents (by
+//! agent id), so that no two transactions wait on one agent's row and the
+//! database works while the server parses the next requests.
 
 use super::JobGuard;
 use crate::events::Events;
 use sigma_store::DynStore;
 use sigma_store::agents::{HeartbeatOutcome, HeartbeatWrite};
 use sigma_types::{AgentStatus, FleetEvent};
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
 
 /// Heartbeats waiting for the writer; a full queue makes handlers wait.
 const QUEUE: usize = 8192;
 /// The most heartbeats stored in one transaction.
 const MAX_BATCH: usize = 2000;
+/// Writers side by side on PostgreSQL (SQLite has one writer anyway).
+const POSTGRES_WRITERS: usize = 2;
 
 /// Why a heartbeat was not stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,27 +42,40 @@ pub struct Summary {
     pub load: sigma_types::LoadAverages,
 }
 
+type Queued = (HeartbeatWrite, Summary, Reply);
+
 #[derive(Clone)]
 pub struct HeartbeatWriter {
-    tx: mpsc::Sender<(HeartbeatWrite, Summary, Reply)>,
+    /// One queue per writer; an agent's heartbeats always take the same one.
+    queues: Arc<[mpsc::Sender<Queued>]>,
 }
 
 impl HeartbeatWriter {
     pub fn start(store: DynStore, events: Events) -> (HeartbeatWriter, JobGuard) {
-        let (tx, rx) = mpsc::channel(QUEUE);
-        let task = tokio::spawn(run(store, events, rx));
-        (HeartbeatWriter { tx }, JobGuard(task.abort_handle()))
+        let writers = if store.backend() == "postgres" { POSTGRES_WRITERS } else { 1 };
+        let (queues, receivers): (Vec<_>, Vec<_>) = (0..writers).map(|_| mpsc::channel(QUEUE / writers)).unzip();
+        // Aborting this task drops the set, which aborts every writer.
+        let task = tokio::spawn(async move {
+            let mut set = JoinSet::new();
+            for rx in receivers {
+                set.spawn(run(store.clone(), events.clone(), rx));
+            }
+            while set.join_next().await.is_some() {}
+        });
+        (HeartbeatWriter { queues: queues.into() }, JobGuard(task.abort_handle()))
     }
 
     /// Queues a heartbeat and waits until it is stored.
     pub async fn write(&self, beat: HeartbeatWrite, summary: Summary) -> Result<HeartbeatOutcome, WriteError> {
+        // The low bits of a UUIDv7 are random: an even spread over the writers.
+        let queue = &self.queues[(beat.agent_id.as_u128() % self.queues.len() as u128) as usize];
         let (reply, answer) = oneshot::channel();
-        self.tx.send((beat, summary, reply)).await.map_err(|_| WriteError::Stopped)?;
+        queue.send((beat, summary, reply)).await.map_err(|_| WriteError::Stopped)?;
         answer.await.map_err(|_| WriteError::Stopped)?
     }
 }
 
-async fn run(store: DynStore, events: Events, mut rx: mpsc::Receiver<(HeartbeatWrite, Summary, Reply)>) {
+async fn run(store: DynStore, events: Events, mut rx: mpsc::Receiver<Queued>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (writes, waiting): (Vec<_>, Vec<_>) = batch.drain(..).map(|(w, s, r)| (w, (s, r))).unzip();

@@ -205,7 +205,7 @@ async fn store_heartbeat(state: &AppState, key: HeartbeatKey, beat: Heartbeat) -
         offline_after,
         hostname: beat.hostname.trim().to_owned(),
         agent_version: beat.agent_version.trim().to_owned(),
-        data: serde_json::to_value(&beat).map_err(ApiError::internal)?,
+        data: serde_json::to_string(&beat).map_err(ApiError::internal)?,
     };
     match state.heartbeats.write(write, summary).await {
         Ok(outcome) if outcome.stored => Ok(Json(agent_config(state, key.agent_id))),
