@@ -99,6 +99,16 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = ApiResult<T>>,
 {
+    json_bytes(state, key, async || serde_json::to_vec(&build().await?).map_err(ApiError::internal)).await
+}
+
+/// As [`json`], for a `build` that gives the answer serialised already
+/// (one that borrows from what it reads, say).
+pub async fn json_bytes<F, Fut>(state: &AppState, key: String, build: F) -> ApiResult<Response>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = ApiResult<Vec<u8>>>,
+{
     let version = state.store.fleet_version().await?;
     let body = match state.fleet_cache.get(&key, version) {
         Some(body) => {
@@ -107,8 +117,7 @@ where
         }
         None => {
             state.metrics.fleet_cache(false);
-            let value = build().await?;
-            let body = Bytes::from(serde_json::to_vec(&value).map_err(ApiError::internal)?);
+            let body = Bytes::from(build().await?);
             state.fleet_cache.put(key, version, body.clone());
             body
         }

@@ -1,7 +1,7 @@
 //! Reading rows into domain values.
 
 use rust_decimal::Decimal;
-use sigma_store::{Result, StoreError};
+use sigma_store::{FleetVps, Result, StoreError};
 use sigma_types::{IpEntry, IpHistoryEntry, Provider, Vps};
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
@@ -23,6 +23,12 @@ pub(crate) const VPS_SELECT: &str = "SELECT v.id, v.hostname, v.alias, v.provide
     v.disk_gb, v.bandwidth_tb, v.price, v.currency, v.billing_cycle, v.monthly_cost, v.purchase_date,
     v.expire_date, v.auto_renew, v.monitoring_enabled, v.node_exporter_port, v.extra, v.notes, v.source,
     v.created_at, v.updated_at, v.retired_at, v.deleted_at, v.version, p.name AS provider_name
+    FROM vps v JOIN providers p ON p.id = v.provider_id";
+
+/// The columns of a [`FleetVps`], and nothing else.
+pub(crate) const FLEET_SELECT: &str = "SELECT v.id, v.hostname, v.alias, v.provider_id, p.name AS provider_name,
+    v.country, v.city, v.dc_name, v.ip_addresses, v.ssh_port, v.ssh_user, v.status, v.purpose, v.vpn_protocol,
+    v.tags, v.expire_date, v.monitoring_enabled, v.node_exporter_port
     FROM vps v JOIN providers p ON p.id = v.provider_id";
 
 pub(crate) const HISTORY_SELECT: &str =
@@ -93,6 +99,30 @@ pub(crate) fn vps(r: &PgRow) -> Result<Vps> {
         retired_at: r.try_get("retired_at")?,
         deleted_at: r.try_get("deleted_at")?,
         version: r.try_get("version")?,
+    })
+}
+
+/// A row of `FLEET_SELECT`, read by position in its order.
+pub(crate) fn fleet(r: &PgRow) -> Result<FleetVps> {
+    Ok(FleetVps {
+        id: r.try_get(0)?,
+        hostname: r.try_get(1)?,
+        alias: r.try_get(2)?,
+        provider_id: r.try_get(3)?,
+        provider_name: r.try_get(4)?,
+        country: r.try_get(5)?,
+        city: r.try_get(6)?,
+        dc_name: r.try_get(7)?,
+        ip_addresses: r.try_get::<Json<Vec<IpEntry>>, _>(8)?.0,
+        ssh_port: r.try_get(9)?,
+        ssh_user: r.try_get(10)?,
+        status: parse_enum(r.try_get(11)?)?,
+        purpose: parse_enum(r.try_get(12)?)?,
+        vpn_protocol: r.try_get(13)?,
+        tags: r.try_get(14)?,
+        expire_date: r.try_get(15)?,
+        monitoring_enabled: r.try_get(16)?,
+        node_exporter_port: r.try_get(17)?,
     })
 }
 

@@ -1,21 +1,24 @@
 //! Bulk reads and imports.
 
 use crate::audit::record_summary;
-use crate::rows::{self, PROVIDER_SELECT, VPS_SELECT};
-use crate::vps::{self, LIVE, push_draft, push_filter};
+use crate::rows::{self, FLEET_SELECT, PROVIDER_SELECT, VPS_SELECT};
+use crate::vps::{self, DraftArrays, LIVE, push_filter};
 use crate::{PostgresStore, now};
 use async_trait::async_trait;
 use futures::TryStreamExt;
 use sigma_store::transfer::{self as plan, VpsImportContext};
-use sigma_store::{AuditContext, ImportOptions, ProviderImportRow, Result, StoreError, TransferStore, VpsImportRow};
+use sigma_store::{
+    AuditContext, FleetVps, ImportOptions, ProviderImportRow, Result, StoreError, TransferStore, VpsImportRow,
+};
 use sigma_types::{ImportReport, Provider, ProviderDraft, Source, Vps, VpsDraft, VpsFilter};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use uuid::Uuid;
 
-/// PostgreSQL allows 65,535 parameters per statement; rows per multi-row insert.
-const VPS_BATCH: usize = 1000;
+/// Rows per insert statement: each column is one array, so the limit is
+/// the memory an array takes, not the number of parameters.
+const VPS_BATCH: usize = 10_000;
 /// Imports of this many rows or more defer their GIN index work.
 const BULK_ROWS: usize = 1000;
 
@@ -31,6 +34,14 @@ impl TransferStore for PostgresStore {
             out.push(rows::vps(&row)?);
         }
         Ok(out)
+    }
+
+    async fn fleet(&self, filter: &VpsFilter) -> Result<Vec<FleetVps>> {
+        let mut q = QueryBuilder::<Postgres>::new(FLEET_SELECT);
+        push_filter(&mut q, filter);
+        q.push(" ORDER BY v.hostname, v.id");
+        let rows = q.build().fetch_all(&self.pool).await?;
+        rows.iter().map(rows::fleet).collect()
     }
 
     async fn fleet_version(&self) -> Result<i64> {
@@ -183,19 +194,22 @@ async fn insert_many(tx: &mut PgConnection, items: &[(Uuid, VpsDraft)], source: 
     }
     let now = now();
     for chunk in items.chunks(VPS_BATCH) {
-        let mut q = QueryBuilder::<Postgres>::new(format!(
-            "INSERT INTO vps ({}, id, source, created_at, updated_at, retired_at) ",
-            vps::DRAFT_COLUMNS.join(", ")
-        ));
-        q.push_values(chunk, |mut b, (id, d)| {
-            push_draft(&mut b, d);
-            b.push_bind(*id)
-                .push_bind(source.as_str())
-                .push_bind(now)
-                .push_bind(now)
-                .push_bind((!d.is_live()).then_some(now));
-        });
-        q.build().execute(&mut *tx).await?;
+        let mut columns = DraftArrays::default();
+        let mut ids = Vec::with_capacity(chunk.len());
+        let mut retired = Vec::with_capacity(chunk.len());
+        for (id, d) in chunk {
+            columns.push(d);
+            ids.push(*id);
+            retired.push((!d.is_live()).then_some(now));
+        }
+        columns
+            .bind(sqlx::query(&vps::INSERT_MANY))
+            .bind(ids)
+            .bind(retired)
+            .bind(source.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
     }
     // Addresses in key order, so that concurrent writers wait rather than deadlock.
     let mut addresses: Vec<([u8; 16], Uuid, IpAddr, bool)> = items

@@ -74,7 +74,7 @@ static UPDATE: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-type Query<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
+pub(crate) type Query<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
 
 fn bind_draft<'q>(q: Query<'q>, d: &'q VpsDraft) -> Query<'q> {
     q.bind(&d.hostname)
@@ -108,38 +108,160 @@ fn bind_draft<'q>(q: Query<'q>, d: &'q VpsDraft) -> Query<'q> {
         .bind(search_text(d))
 }
 
-/// Binds the editable columns of one row of a multi-row insert, in the
-/// order of `DRAFT_COLUMNS` (as `bind_draft` does for one statement).
-pub(crate) fn push_draft(b: &mut sqlx::query_builder::Separated<'_, '_, Postgres, &'static str>, d: &VpsDraft) {
-    b.push_bind(d.hostname.clone())
-        .push_bind(d.alias.clone())
-        .push_bind(d.provider_id)
-        .push_bind(d.country.clone())
-        .push_bind(d.city.clone())
-        .push_bind(d.dc_name.clone())
-        .push_bind(Json(d.ip_addresses.clone()))
-        .push_bind(d.ssh_port)
-        .push_bind(d.ssh_user.clone())
-        .push_bind(d.status.as_str())
-        .push_bind(d.purpose.as_str())
-        .push_bind(d.vpn_protocol.clone())
-        .push_bind(d.tags.clone())
-        .push_bind(d.cpu_cores)
-        .push_bind(d.ram_mb)
-        .push_bind(d.disk_gb)
-        .push_bind(d.bandwidth_tb)
-        .push_bind(d.price)
-        .push_bind(d.currency.clone())
-        .push_bind(d.billing_cycle.as_str())
-        .push_bind(d.monthly_cost())
-        .push_bind(d.purchase_date)
-        .push_bind(d.expire_date)
-        .push_bind(d.auto_renew)
-        .push_bind(d.monitoring_enabled)
-        .push_bind(d.node_exporter_port)
-        .push_bind(d.extra.clone())
-        .push_bind(d.notes.clone())
-        .push_bind(search_text(d));
+/// The element type of each of `DRAFT_COLUMNS` as `DraftArrays` sends it.
+/// Tags go as the text of an array each, since arrays of arrays must be
+/// rectangular.
+const DRAFT_ARRAY_TYPES: &[&str] = &[
+    "text", "text", "uuid", "text", "text", "text", "jsonb", "int4", "text", "text", "text", "text", "text", "int4",
+    "int4", "int4", "numeric", "numeric", "text", "text", "numeric", "date", "date", "bool", "bool", "int4", "jsonb",
+    "text", "text",
+];
+
+/// Inserts rows given column by column, one array per column: the
+/// statement's size does not grow with the rows, and the server reads each
+/// column in one piece.
+pub(crate) static INSERT_MANY: LazyLock<String> = LazyLock::new(|| {
+    let n = DRAFT_COLUMNS.len();
+    let arrays: Vec<String> = DRAFT_ARRAY_TYPES.iter().enumerate().map(|(i, t)| format!("${}::{t}[]", i + 1)).collect();
+    let values: Vec<String> = DRAFT_COLUMNS
+        .iter()
+        .map(|c| if *c == "tags" { "t.tags::text[]".to_owned() } else { format!("t.{c}") })
+        .collect();
+    format!(
+        "INSERT INTO vps ({columns}, id, source, created_at, updated_at, retired_at)
+         SELECT {values}, t.id, ${source}, ${now}, ${now}, t.retired_at
+         FROM unnest({arrays}, ${ids}::uuid[], ${retired}::timestamptz[]) AS t ({columns}, id, retired_at)",
+        columns = DRAFT_COLUMNS.join(", "),
+        values = values.join(", "),
+        arrays = arrays.join(", "),
+        ids = n + 1,
+        retired = n + 2,
+        source = n + 3,
+        now = n + 4,
+    )
+});
+
+/// `DRAFT_COLUMNS` of many drafts, one vector per column, borrowing from
+/// the drafts where the column is text.
+#[derive(Default)]
+pub(crate) struct DraftArrays<'a> {
+    hostname: Vec<&'a str>,
+    alias: Vec<Option<&'a str>>,
+    provider_id: Vec<Uuid>,
+    country: Vec<&'a str>,
+    city: Vec<Option<&'a str>>,
+    dc_name: Vec<Option<&'a str>>,
+    ip_addresses: Vec<Json<&'a [sigma_types::IpEntry]>>,
+    ssh_port: Vec<i32>,
+    ssh_user: Vec<Option<&'a str>>,
+    status: Vec<&'static str>,
+    purpose: Vec<&'static str>,
+    vpn_protocol: Vec<Option<&'a str>>,
+    tags: Vec<String>,
+    cpu_cores: Vec<Option<i32>>,
+    ram_mb: Vec<Option<i32>>,
+    disk_gb: Vec<Option<i32>>,
+    bandwidth_tb: Vec<Option<Decimal>>,
+    price: Vec<Option<Decimal>>,
+    currency: Vec<&'a str>,
+    billing_cycle: Vec<&'static str>,
+    monthly_cost: Vec<Decimal>,
+    purchase_date: Vec<Option<NaiveDate>>,
+    expire_date: Vec<Option<NaiveDate>>,
+    auto_renew: Vec<bool>,
+    monitoring_enabled: Vec<bool>,
+    node_exporter_port: Vec<i32>,
+    extra: Vec<&'a serde_json::Value>,
+    notes: Vec<Option<&'a str>>,
+    search: Vec<String>,
+}
+
+impl<'a> DraftArrays<'a> {
+    pub(crate) fn push(&mut self, d: &'a VpsDraft) {
+        self.hostname.push(&d.hostname);
+        self.alias.push(d.alias.as_deref());
+        self.provider_id.push(d.provider_id);
+        self.country.push(&d.country);
+        self.city.push(d.city.as_deref());
+        self.dc_name.push(d.dc_name.as_deref());
+        self.ip_addresses.push(Json(&d.ip_addresses));
+        self.ssh_port.push(d.ssh_port);
+        self.ssh_user.push(d.ssh_user.as_deref());
+        self.status.push(d.status.as_str());
+        self.purpose.push(d.purpose.as_str());
+        self.vpn_protocol.push(d.vpn_protocol.as_deref());
+        self.tags.push(array_text(&d.tags));
+        self.cpu_cores.push(d.cpu_cores);
+        self.ram_mb.push(d.ram_mb);
+        self.disk_gb.push(d.disk_gb);
+        self.bandwidth_tb.push(d.bandwidth_tb);
+        self.price.push(d.price);
+        self.currency.push(&d.currency);
+        self.billing_cycle.push(d.billing_cycle.as_str());
+        self.monthly_cost.push(d.monthly_cost());
+        self.purchase_date.push(d.purchase_date);
+        self.expire_date.push(d.expire_date);
+        self.auto_renew.push(d.auto_renew);
+        self.monitoring_enabled.push(d.monitoring_enabled);
+        self.node_exporter_port.push(d.node_exporter_port);
+        self.extra.push(&d.extra);
+        self.notes.push(d.notes.as_deref());
+        self.search.push(search_text(d));
+    }
+
+    /// Binds the arrays to `INSERT_MANY`, in the order of `DRAFT_COLUMNS`.
+    pub(crate) fn bind(self, q: Query<'a>) -> Query<'a> {
+        q.bind(self.hostname)
+            .bind(self.alias)
+            .bind(self.provider_id)
+            .bind(self.country)
+            .bind(self.city)
+            .bind(self.dc_name)
+            .bind(self.ip_addresses)
+            .bind(self.ssh_port)
+            .bind(self.ssh_user)
+            .bind(self.status)
+            .bind(self.purpose)
+            .bind(self.vpn_protocol)
+            .bind(self.tags)
+            .bind(self.cpu_cores)
+            .bind(self.ram_mb)
+            .bind(self.disk_gb)
+            .bind(self.bandwidth_tb)
+            .bind(self.price)
+            .bind(self.currency)
+            .bind(self.billing_cycle)
+            .bind(self.monthly_cost)
+            .bind(self.purchase_date)
+            .bind(self.expire_date)
+            .bind(self.auto_renew)
+            .bind(self.monitoring_enabled)
+            .bind(self.node_exporter_port)
+            .bind(self.extra)
+            .bind(self.notes)
+            .bind(self.search)
+    }
+}
+
+/// The text form of a text array (`{"a","b\"c"}`), every element quoted.
+fn array_text(items: &[String]) -> String {
+    let mut out = String::with_capacity(2 + items.iter().map(|s| s.len() + 3).sum::<usize>());
+    out.push('{');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        for c in item.chars() {
+            if matches!(c, '"' | '\\') {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push('"');
+    }
+    out.push('}');
+    out
 }
 
 /// Fails unless the provider exists, and keeps it from being deleted until

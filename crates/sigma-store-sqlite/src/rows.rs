@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
-use sigma_store::{Result, StoreError};
+use sigma_store::{FleetVps, Result, StoreError};
 use sigma_types::{IpEntry, IpHistoryEntry, Provider, Vps};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite};
@@ -16,6 +16,12 @@ pub(crate) const PROVIDER_SELECT: &str = "SELECT p.*,
 
 pub(crate) const VPS_SELECT: &str =
     "SELECT v.*, p.name AS provider_name FROM vps v JOIN providers p ON p.id = v.provider_id";
+
+/// The columns of a [`FleetVps`], and nothing else.
+pub(crate) const FLEET_SELECT: &str = "SELECT v.id, v.hostname, v.alias, v.provider_id, p.name AS provider_name,
+    v.country, v.city, v.dc_name, v.ip_addresses, v.ssh_port, v.ssh_user, v.status, v.purpose, v.vpn_protocol,
+    v.tags, v.expire_date, v.monitoring_enabled, v.node_exporter_port
+    FROM vps v JOIN providers p ON p.id = v.provider_id";
 
 pub(crate) const HISTORY_SELECT: &str = "SELECT ip, vps_id, hostname, assigned_at, released_at FROM ip_history";
 
@@ -35,8 +41,8 @@ pub(crate) fn opt_time(s: Option<String>) -> Result<Option<DateTime<Utc>>> {
     s.as_deref().map(time).transpose()
 }
 
-fn opt_date(s: Option<String>) -> Result<Option<NaiveDate>> {
-    s.as_deref().map(|d| NaiveDate::from_str(d).map_err(|e| bad("date", e))).transpose()
+fn opt_date(s: Option<&str>) -> Result<Option<NaiveDate>> {
+    s.map(|d| NaiveDate::from_str(d).map_err(|e| bad("date", e))).transpose()
 }
 
 fn opt_decimal(s: Option<String>) -> Result<Option<Decimal>> {
@@ -108,6 +114,30 @@ pub(crate) fn vps(r: &SqliteRow) -> Result<Vps> {
         retired_at: opt_time(r.try_get("retired_at")?)?,
         deleted_at: opt_time(r.try_get("deleted_at")?)?,
         version: r.try_get("version")?,
+    })
+}
+
+/// A row of `FLEET_SELECT`, read by position in its order.
+pub(crate) fn fleet(r: &SqliteRow) -> Result<FleetVps> {
+    Ok(FleetVps {
+        id: uuid(r.try_get(0)?)?,
+        hostname: r.try_get(1)?,
+        alias: r.try_get(2)?,
+        provider_id: uuid(r.try_get(3)?)?,
+        provider_name: r.try_get(4)?,
+        country: r.try_get(5)?,
+        city: r.try_get(6)?,
+        dc_name: r.try_get(7)?,
+        ip_addresses: json::<Vec<IpEntry>>(r.try_get(8)?)?,
+        ssh_port: r.try_get(9)?,
+        ssh_user: r.try_get(10)?,
+        status: parse_enum(r.try_get(11)?)?,
+        purpose: parse_enum(r.try_get(12)?)?,
+        vpn_protocol: r.try_get(13)?,
+        tags: json(r.try_get(14)?)?,
+        expire_date: opt_date(r.try_get(15)?)?,
+        monitoring_enabled: r.try_get(16)?,
+        node_exporter_port: r.try_get(17)?,
     })
 }
 

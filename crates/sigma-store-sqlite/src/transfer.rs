@@ -1,12 +1,12 @@
 //! Bulk reads and imports.
 
 use crate::audit::record_summary;
-use crate::rows::{self, PROVIDER_SELECT, VPS_SELECT};
+use crate::rows::{self, FLEET_SELECT, PROVIDER_SELECT, VPS_SELECT};
 use crate::vps::{self, LIVE, push_draft, push_filter};
 use crate::{SqliteStore, now, ts};
 use async_trait::async_trait;
 use sigma_store::transfer::{self as plan, VpsImportContext};
-use sigma_store::{AuditContext, ImportOptions, ProviderImportRow, Result, TransferStore, VpsImportRow};
+use sigma_store::{AuditContext, FleetVps, ImportOptions, ProviderImportRow, Result, TransferStore, VpsImportRow};
 use sigma_types::{ImportReport, Provider, ProviderDraft, Source, Vps, VpsDraft, VpsFilter};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use std::collections::HashMap;
@@ -25,6 +25,14 @@ impl TransferStore for SqliteStore {
         q.push(" ORDER BY v.hostname, v.id");
         let rows = q.build().fetch_all(&self.read).await?;
         rows.iter().map(rows::vps).collect()
+    }
+
+    async fn fleet(&self, filter: &VpsFilter) -> Result<Vec<FleetVps>> {
+        let mut q = QueryBuilder::<Sqlite>::new(FLEET_SELECT);
+        push_filter(&mut q, filter);
+        q.push(" ORDER BY v.hostname, v.id");
+        let rows = q.build().fetch_all(&self.read).await?;
+        rows.iter().map(rows::fleet).collect()
     }
 
     async fn fleet_version(&self) -> Result<i64> {

@@ -12,7 +12,7 @@ pub mod transfer;
 pub use agents::AgentStore;
 pub use auth::{ApiKeyGrant, AuthStore, LockPolicy, NewApiKey, NewUser, UserSecrets, UserUpdate};
 pub use error::{BoxError, Conflict, StoreError, unknown_provider};
-pub use transfer::{ImportOptions, ProviderImportRow, TransferStore, VpsImportRow};
+pub use transfer::{FleetVps, ImportOptions, ProviderImportRow, TransferStore, VpsImportRow};
 
 use async_trait::async_trait;
 use chrono::NaiveDate;

@@ -28,7 +28,8 @@ macro_rules! story_tests {
             audit_records_every_change, stats_follow_every_change, search_follows_changes,
             stats_survive_concurrent_writers, users_crud_and_last_admin, failed_logins_lock_an_address,
             totp_steps_and_recovery_codes, api_keys_lifecycle, agent_claim_links_and_delivers_the_key_once,
-            agent_heartbeats_and_transitions, enrollment_tokens_limit_and_expire, fleet_version_moves_with_every_change);
+            agent_heartbeats_and_transitions, enrollment_tokens_limit_and_expire, fleet_version_moves_with_every_change,
+            fleet_reads_what_all_vps_reads);
     };
     (@each $make:path; $($name:ident),+) => {
         $(
@@ -805,4 +806,46 @@ pub async fn fleet_version_moves_with_every_change(store: &dyn Store) {
     moved!(store.fleet_version().await.unwrap(), "an import");
     store.delete_provider(store.create_provider(&provider_draft("R"), &sys()).await.unwrap().id, &sys()).await.unwrap();
     moved!(store.fleet_version().await.unwrap(), "a deleted provider");
+}
+
+pub async fn fleet_reads_what_all_vps_reads(store: &dyn Store) {
+    let p = store.create_provider(&provider_draft("DMIT"), &sys()).await.unwrap();
+    let q = store.create_provider(&provider_draft("RackNerd"), &sys()).await.unwrap();
+    let mut full = vps_draft(&p, "tokyo-1", &["10.0.0.5", "203.0.113.3", "2001:db8::1"]);
+    full.ip_addresses[0].label = Some(IpLabel::Internal);
+    full.ip_addresses[1].label = Some(IpLabel::ChinaTelecom);
+    full.alias = Some("Tokyo \"1\"".into());
+    full.city = Some("Tokyo".into());
+    full.dc_name = Some("TYO2".into());
+    full.ssh_port = 2222;
+    full.ssh_user = Some("root".into());
+    full.vpn_protocol = Some("vless".into());
+    full.tags = vec!["iplc".into(), "cn,optimized".into(), "quote\"d".into()];
+    full.expire_date = NaiveDate::from_ymd_opt(2027, 2, 1);
+    full.node_exporter_port = 9101;
+    store.create_vps(&full, Source::Manual, &sys()).await.unwrap();
+    let mut bare = vps_draft(&q, "la-1", &[]);
+    bare.country = "US".into();
+    bare.monitoring_enabled = false;
+    bare.status = VpsStatus::Suspended;
+    store.create_vps(&bare, Source::Manual, &sys()).await.unwrap();
+    for _ in 0..2 {
+        let old = store.create_vps(&vps_draft(&p, "old-1", &["10.0.0.9"]), Source::Manual, &sys()).await.unwrap();
+        store.retire_vps(old.id, &sys()).await.unwrap();
+    }
+    let gone = store.create_vps(&vps_draft(&q, "gone", &[]), Source::Manual, &sys()).await.unwrap();
+    store.trash_vps(gone.id, &sys()).await.unwrap();
+
+    let filters = [
+        VpsFilter::default(),
+        VpsFilter { statuses: vec![VpsStatus::Retired], ..Default::default() },
+        VpsFilter { country: Some("JP".into()), monitoring_enabled: Some(true), ..Default::default() },
+        VpsFilter { tags: vec!["iplc".into()], ..Default::default() },
+        VpsFilter { deleted: true, ..Default::default() },
+    ];
+    for filter in filters {
+        let want: Vec<crate::FleetVps> = store.all_vps(&filter).await.unwrap().iter().map(Into::into).collect();
+        assert!(!want.is_empty(), "{filter:?} matches something");
+        assert_eq!(store.fleet(&filter).await.unwrap(), want, "{filter:?}");
+    }
 }

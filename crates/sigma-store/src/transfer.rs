@@ -5,9 +5,10 @@
 
 use crate::{AuditContext, Result};
 use async_trait::async_trait;
+use chrono::NaiveDate;
 use sigma_types::{
-    FieldErrors, ImportReport, ImportResult, ImportRow, Patch, Provider, ProviderCreate, ProviderDraft, ProviderPatch,
-    Vps, VpsCreate, VpsDraft, VpsFilter, VpsPatch, VpsStatus, validate,
+    FieldErrors, ImportReport, ImportResult, ImportRow, IpEntry, Patch, Provider, ProviderCreate, ProviderDraft,
+    ProviderPatch, Purpose, Vps, VpsCreate, VpsDraft, VpsFilter, VpsPatch, VpsStatus, validate,
 };
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -51,11 +52,63 @@ pub struct ImportOptions {
     pub create_providers: bool,
 }
 
+/// What Prometheus targets and the Ansible inventory say of a VPS: the
+/// fields they show, read without the rest of the record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FleetVps {
+    pub id: Uuid,
+    pub hostname: String,
+    pub alias: Option<String>,
+    pub provider_id: Uuid,
+    pub provider_name: String,
+    pub country: String,
+    pub city: Option<String>,
+    pub dc_name: Option<String>,
+    pub ip_addresses: Vec<IpEntry>,
+    pub ssh_port: i32,
+    pub ssh_user: Option<String>,
+    pub status: VpsStatus,
+    pub purpose: Purpose,
+    pub vpn_protocol: Option<String>,
+    pub tags: Vec<String>,
+    pub expire_date: Option<NaiveDate>,
+    pub monitoring_enabled: bool,
+    pub node_exporter_port: i32,
+}
+
+impl From<&Vps> for FleetVps {
+    fn from(v: &Vps) -> Self {
+        FleetVps {
+            id: v.id,
+            hostname: v.hostname.clone(),
+            alias: v.alias.clone(),
+            provider_id: v.provider_id,
+            provider_name: v.provider_name.clone(),
+            country: v.country.clone(),
+            city: v.city.clone(),
+            dc_name: v.dc_name.clone(),
+            ip_addresses: v.ip_addresses.clone(),
+            ssh_port: v.ssh_port,
+            ssh_user: v.ssh_user.clone(),
+            status: v.status,
+            purpose: v.purpose,
+            vpn_protocol: v.vpn_protocol.clone(),
+            tags: v.tags.clone(),
+            expire_date: v.expire_date,
+            monitoring_enabled: v.monitoring_enabled,
+            node_exporter_port: v.node_exporter_port,
+        }
+    }
+}
+
 /// Reads many records at once, and imports files in one transaction.
 #[async_trait]
 pub trait TransferStore: Send + Sync {
     /// Every VPS matching the filter, by host name (then id), in one query.
     async fn all_vps(&self, filter: &VpsFilter) -> Result<Vec<Vps>>;
+    /// The same VPS as `all_vps`, in the same order, with only the fields
+    /// of [`FleetVps`]: one query reading just those columns.
+    async fn fleet(&self, filter: &VpsFilter) -> Result<Vec<FleetVps>>;
     /// A number that moves on with every committed change of any VPS or
     /// provider, whichever replica made it. Read it before reading the
     /// fleet: what is read then is at least as new as the number, so an

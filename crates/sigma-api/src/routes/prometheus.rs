@@ -10,7 +10,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use sigma_types::{Agent, IpLabel, TargetGroup, TargetJob, TargetsQuery, Vps, VpsFilterQuery, VpsStatus};
+use sigma_store::FleetVps;
+use sigma_types::{Agent, IpLabel, TargetGroup, TargetJob, TargetsQuery, VpsFilterQuery, VpsStatus};
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use utoipa_axum::router::OpenApiRouter;
@@ -51,13 +52,13 @@ async fn targets(
     if query.job.unwrap_or_default() == TargetJob::Agent {
         // Agents' ports change with their heartbeats, not with the fleet's
         // version: this list is made afresh each time.
-        let fleet = state.store.all_vps(&filter).await?;
+        let fleet = state.store.fleet(&filter).await?;
         let agents = state.store.linked_agents().await?;
         return Ok(Json(agent_targets(&fleet, &agents, query.label)).into_response());
     }
     let key = format!("targets {filter:?} {:?}", query.label);
     fleet_cache::json(&state, key, || async {
-        let fleet = state.store.all_vps(&filter).await?;
+        let fleet = state.store.fleet(&filter).await?;
         Ok(fleet.iter().filter_map(|v| target_group(v, query.label)).collect::<Vec<_>>())
     })
     .await
@@ -67,7 +68,7 @@ async fn targets(
 /// reported a `metrics_port` (an agent serving only on loopback reports
 /// none), at the same address node_exporter would be scraped at, with the
 /// VPS labels and `agent_id`.
-fn agent_targets(fleet: &[Vps], agents: &[Agent], label: Option<IpLabel>) -> Vec<TargetGroup> {
+fn agent_targets(fleet: &[FleetVps], agents: &[Agent], label: Option<IpLabel>) -> Vec<TargetGroup> {
     let ports: HashMap<Uuid, (Uuid, u16)> = agents
         .iter()
         .filter_map(|a| {
@@ -97,7 +98,7 @@ pub fn socket(ip: IpAddr, port: i32) -> String {
 }
 
 /// The target group of one VPS, or `None` when it has no suitable address.
-pub fn target_group(v: &Vps, label: Option<IpLabel>) -> Option<TargetGroup> {
+pub fn target_group(v: &FleetVps, label: Option<IpLabel>) -> Option<TargetGroup> {
     let entry = match label {
         Some(l) => v.ip_addresses.iter().find(|e| e.label == Some(l)),
         None => v.ip_addresses.first(),
