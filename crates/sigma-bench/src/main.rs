@@ -60,6 +60,11 @@ struct Opts {
     /// Keep the seeded databases and print where they are.
     #[arg(long)]
     keep: bool,
+    /// Measure the API cases on a database kept by `--keep` instead of
+    /// seeding one (`sqlite://...` or `postgres://...`; the backend follows).
+    /// Only the API cases run, and the database is left as it is.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["write", "backend"])]
+    database_url: Option<String>,
     /// Which cases to run: the API at `--vps` VPS, the integrations
     /// (Prometheus targets, Ansible inventory, CSV import), or both.
     #[arg(long, value_enum, default_value_t = Suite::All)]
@@ -122,17 +127,19 @@ async fn run(opts: Opts) -> anyhow::Result<bool> {
 
     let load_at_start = report::load_average();
     let mut clean = true;
-    if opts.suite != Suite::Api {
+    if opts.suite != Suite::Api && opts.database_url.is_none() {
         clean &= integration_suite(&opts, &server).await?;
     }
     if opts.suite == Suite::Integrations {
         return Ok(clean);
     }
     let mut outcomes = Vec::new();
-    if matches!(opts.backend, Backend::Sqlite | Backend::Both) {
+    if let Some(url) = &opts.database_url {
+        outcomes.push(Outcome::Ran(Box::new(reuse(&opts, &server, url).await.context("kept database")?)));
+    } else if matches!(opts.backend, Backend::Sqlite | Backend::Both) {
         outcomes.push(Outcome::Ran(Box::new(sqlite(&opts, &server).await.context("SQLite")?)));
     }
-    if matches!(opts.backend, Backend::Postgres | Backend::Both) {
+    if opts.database_url.is_none() && matches!(opts.backend, Backend::Postgres | Backend::Both) {
         outcomes.push(match scratch_postgres().await {
             Ok(url) => Outcome::Ran(Box::new(postgres(&opts, &server, &url).await.context("PostgreSQL")?)),
             Err(reason) => {
@@ -318,6 +325,49 @@ async fn sqlite(opts: &Opts, server: &Path) -> anyhow::Result<BackendReport> {
     result
 }
 
+/// The API cases on a database that an earlier `--keep` run seeded.
+async fn reuse(opts: &Opts, server: &Path, url: &str) -> anyhow::Result<BackendReport> {
+    // Every thousandth live VPS or so, for the single-VPS requests.
+    const SAMPLE: &str = "SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM vps
+        WHERE deleted_at IS NULL) s WHERE n % 100 = 1 LIMIT 1000";
+    let (backend, version, vps, providers, bytes, ids) = if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await?;
+        let version: String = sqlx::query_scalar("SELECT sqlite_version()").fetch_one(&mut conn).await?;
+        let vps: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM vps").fetch_one(&mut conn).await?;
+        let providers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM providers").fetch_one(&mut conn).await?;
+        let bytes: i64 =
+            sqlx::query_scalar("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()")
+                .fetch_one(&mut conn)
+                .await?;
+        let ids: Vec<String> = sqlx::query_scalar(SAMPLE).fetch_all(&mut conn).await?;
+        conn.close().await?;
+        let ids = ids.iter().map(|id| Uuid::parse_str(id)).collect::<Result<_, _>>()?;
+        ("SQLite", format!("SQLite {version}"), vps, providers, bytes, ids)
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await?;
+        let version: String = sqlx::query_scalar("SHOW server_version").fetch_one(&mut conn).await?;
+        let vps: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM vps").fetch_one(&mut conn).await?;
+        let providers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM providers").fetch_one(&mut conn).await?;
+        let bytes: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())").fetch_one(&mut conn).await?;
+        let ids: Vec<Uuid> = sqlx::query_scalar(SAMPLE).fetch_all(&mut conn).await?;
+        conn.close().await?;
+        let version = format!("PostgreSQL {}", version.split_whitespace().next().unwrap_or(&version));
+        ("PostgreSQL", version, vps, providers, bytes, ids)
+    };
+    eprintln!("== {backend}, kept database: {vps} VPS, {providers} providers");
+    let seeded = Seeded {
+        vps: u64::try_from(vps)?,
+        providers: usize::try_from(providers)?,
+        tasks: 0,
+        took: None,
+        database_bytes: u64::try_from(bytes).ok(),
+    };
+    let log = std::env::temp_dir().join(format!("sigma-bench-reuse-{}.log", std::process::id()));
+    let r = measure(opts, server, url, &log, backend, version, seeded, &ids).await;
+    let _ = std::fs::remove_file(&log);
+    r
+}
+
 /// A fresh database from the test template, or why there is none.
 async fn scratch_postgres() -> Result<String, String> {
     eprintln!("== PostgreSQL: creating a scratch database");
@@ -422,7 +472,7 @@ async fn seed<S: Store>(store: Arc<S>, opts: &Opts, tasks: usize) -> anyhow::Res
     }
     let took = started.elapsed();
     eprintln!("   seeded {total} VPS in {:.1} s ({:.0}/s)", took.as_secs_f64(), total as f64 / took.as_secs_f64());
-    Ok((Seeded { vps: total, providers: opts.providers, tasks, took, database_bytes: None }, ids))
+    Ok((Seeded { vps: total, providers: opts.providers, tasks, took: Some(took), database_bytes: None }, ids))
 }
 
 fn cases(ids: &[Uuid]) -> Vec<Case> {

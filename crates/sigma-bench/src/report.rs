@@ -14,7 +14,8 @@ pub struct Seeded {
     pub vps: u64,
     pub providers: usize,
     pub tasks: usize,
-    pub took: Duration,
+    /// None for a database seeded by an earlier run (`--database-url`).
+    pub took: Option<Duration>,
     pub database_bytes: Option<u64>,
 }
 
@@ -115,14 +116,14 @@ pub fn markdown(run: &Run) -> String {
         let s = &r.seeded;
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {} | {} | {:.1} s | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             r.backend,
             r.version,
             thousands(s.vps),
             s.providers,
             s.tasks,
-            s.took.as_secs_f64(),
-            thousands((s.vps as f64 / s.took.as_secs_f64()) as u64),
+            s.took.map_or("—".into(), |t| format!("{:.1} s", t.as_secs_f64())),
+            s.took.map_or("—".into(), |t| thousands((s.vps as f64 / t.as_secs_f64()) as u64)),
             s.database_bytes.map_or("?".into(), |b| format!("{:.0} MB", mb(b))),
         );
     }

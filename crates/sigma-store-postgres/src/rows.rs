@@ -17,13 +17,21 @@ pub(crate) const PROVIDER_SELECT: &str = "SELECT p.id, p.name, p.country, p.webs
                COUNT(*) FILTER (WHERE v.status = 'active') AS active_vps_count
         FROM vps v WHERE v.provider_id = p.id AND v.deleted_at IS NULL) c";
 
-/// Every column but `search`, which is only ever matched.
-pub(crate) const VPS_SELECT: &str = "SELECT v.id, v.hostname, v.alias, v.provider_id, v.country, v.city, v.dc_name,
+/// Every column of `vps v` but `search`, which is only ever matched, and
+/// the provider's name from `providers p`.
+macro_rules! vps_columns {
+    () => {
+        "SELECT v.id, v.hostname, v.alias, v.provider_id, v.country, v.city, v.dc_name,
     v.ip_addresses, v.ssh_port, v.ssh_user, v.status, v.purpose, v.vpn_protocol, v.tags, v.cpu_cores, v.ram_mb,
     v.disk_gb, v.bandwidth_tb, v.price, v.currency, v.billing_cycle, v.monthly_cost, v.purchase_date,
     v.expire_date, v.auto_renew, v.monitoring_enabled, v.node_exporter_port, v.extra, v.notes, v.source,
-    v.created_at, v.updated_at, v.retired_at, v.deleted_at, v.version, p.name AS provider_name
-    FROM vps v JOIN providers p ON p.id = v.provider_id";
+    v.created_at, v.updated_at, v.retired_at, v.deleted_at, v.version, p.name AS provider_name"
+    };
+}
+
+pub(crate) const VPS_COLUMNS: &str = vps_columns!();
+
+pub(crate) const VPS_SELECT: &str = concat!(vps_columns!(), " FROM vps v JOIN providers p ON p.id = v.provider_id");
 
 /// The columns of a [`FleetVps`], and nothing else.
 pub(crate) const FLEET_SELECT: &str = "SELECT v.id, v.hostname, v.alias, v.provider_id, p.name AS provider_name,

@@ -8,7 +8,7 @@ use sigma_store::{Conflict, Result, StoreError, live_ips, search_text, unknown_p
 use sigma_types::{CountBy, Page, PageRequest, SortOrder, Source, Stats, Vps, VpsDraft, VpsFilter, VpsSort, VpsStatus};
 use sqlx::postgres::PgArguments;
 use sqlx::types::Json;
-use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
 use std::net::IpAddr;
 use std::sync::LazyLock;
 use uuid::Uuid;
@@ -558,18 +558,6 @@ pub(crate) async fn list(
     sort: VpsSort,
     order: SortOrder,
 ) -> Result<Page<Vps>> {
-    let mut count;
-    if *f == (VpsFilter { statuses: f.statuses.clone(), ..Default::default() }) {
-        // No filter but status (the UI's first page): the running tallies know the total.
-        count = QueryBuilder::<Postgres>::new("SELECT COALESCE(SUM(n), 0)::BIGINT FROM vps_tally WHERE dim = 'status'");
-        push_statuses(&mut count, "key", &f.statuses);
-    } else {
-        count = QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM vps v");
-        push_filter(&mut count, f);
-    }
-
-    let mut q = QueryBuilder::<Postgres>::new(rows::VPS_SELECT);
-    push_filter(&mut q, f);
     // Only expire_date can be null; the other columns need no NULLS LAST,
     // which would keep a descending sort from reading its index backwards.
     let (column, nulls) = match sort {
@@ -584,15 +572,76 @@ pub(crate) async fn list(
         SortOrder::Asc => "ASC",
         SortOrder::Desc => "DESC",
     };
-    if column == "v.id" {
-        q.push(format!(" ORDER BY v.id {dir}"));
-    } else {
-        q.push(format!(" ORDER BY {column} {dir}{nulls}, v.id {dir}"));
+    if !f.tags.is_empty() || f.q.is_some() || f.ip.is_some() {
+        return list_matches(pool, f, page, column, nulls, dir).await;
     }
+
+    let mut count;
+    if *f == (VpsFilter { statuses: f.statuses.clone(), ..Default::default() }) {
+        // No filter but status (the UI's first page): the running tallies know the total.
+        count = QueryBuilder::<Postgres>::new("SELECT COALESCE(SUM(n), 0)::BIGINT FROM vps_tally WHERE dim = 'status'");
+        push_statuses(&mut count, "key", &f.statuses);
+    } else {
+        // Every filtered column is in an index with the sort keys (0008): counted from the index alone.
+        count = QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM vps v");
+        push_filter(&mut count, f);
+    }
+
+    // The page's ids first, from an index that holds the sort key and the
+    // filtered columns, then those rows: skipped rows are never read.
+    let order_by = if column == "v.id" {
+        format!(" ORDER BY v.id {dir}")
+    } else {
+        format!(" ORDER BY {column} {dir}{nulls}, v.id {dir}")
+    };
+    let mut q = QueryBuilder::<Postgres>::new(rows::VPS_COLUMNS);
+    q.push(" FROM (SELECT v.id FROM vps v");
+    push_filter(&mut q, f);
+    q.push(&order_by);
     q.push(" LIMIT ").push_bind(page.limit()).push(" OFFSET ").push_bind(page.offset());
+    q.push(") k JOIN vps v ON v.id = k.id JOIN providers p ON p.id = v.provider_id");
+    q.push(&order_by);
 
     let (total, rows) = tokio::try_join!(count.build_query_scalar::<i64>().fetch_one(pool), q.build().fetch_all(pool))?;
     let data = rows.iter().map(rows::vps).collect::<Result<_>>()?;
+    Ok(Page { data, total, page: page.page, per_page: page.per_page })
+}
+
+/// A list filtered by tags, text or addresses: the matching rows have to be
+/// found (and, for tags and text, read) to be counted, so they are found
+/// once, with their sort key, and counted and paged in the same statement.
+/// The total comes on every row, and on one row of nulls when the page is
+/// past the end.
+async fn list_matches(
+    pool: &PgPool,
+    f: &VpsFilter,
+    page: PageRequest,
+    column: &str,
+    nulls: &str,
+    dir: &str,
+) -> Result<Page<Vps>> {
+    let mut q =
+        QueryBuilder::<Postgres>::new(format!("WITH m AS MATERIALIZED (SELECT v.id, {column} AS sort_key FROM vps v"));
+    push_filter(&mut q, f);
+    q.push(format!("), k AS (SELECT id, sort_key FROM m ORDER BY sort_key {dir}{nulls}, id {dir} LIMIT "))
+        .push_bind(page.limit())
+        .push(" OFFSET ")
+        .push_bind(page.offset());
+    q.push(format!(
+        ") SELECT t.total, r.* FROM (SELECT COUNT(*) AS total FROM m) t LEFT JOIN (
+            {} , k.sort_key FROM k JOIN vps v ON v.id = k.id JOIN providers p ON p.id = v.provider_id
+        ) r ON true ORDER BY r.sort_key {dir}{nulls}, r.id {dir}",
+        rows::VPS_COLUMNS
+    ));
+    let rows = q.build().fetch_all(pool).await?;
+    let mut total = 0;
+    let mut data = Vec::with_capacity(rows.len());
+    for r in &rows {
+        total = r.try_get("total")?;
+        if r.try_get::<Option<Uuid>, _>("id")?.is_some() {
+            data.push(rows::vps(r)?);
+        }
+    }
     Ok(Page { data, total, page: page.page, per_page: page.per_page })
 }
 

@@ -14,6 +14,9 @@ pub(crate) const PROVIDER_SELECT: &str = "SELECT p.*,
     (SELECT COUNT(*) FROM vps v WHERE v.provider_id = p.id AND v.status = 'active' AND v.deleted_at IS NULL) AS active_vps_count
     FROM providers p";
 
+/// A VPS row `v` with its provider's name from `providers p`.
+pub(crate) const VPS_COLUMNS: &str = "SELECT v.*, p.name AS provider_name";
+
 pub(crate) const VPS_SELECT: &str =
     "SELECT v.*, p.name AS provider_name FROM vps v JOIN providers p ON p.id = v.provider_id";
 

@@ -440,8 +440,6 @@ pub(crate) async fn list(
         push_filter(&mut count, f);
     }
 
-    let mut q = QueryBuilder::<Sqlite>::new(rows::VPS_SELECT);
-    push_filter(&mut q, f);
     let column = match sort {
         VpsSort::Hostname => "v.hostname",
         VpsSort::Country => "v.country",
@@ -458,10 +456,22 @@ pub(crate) async fn list(
     // descending; saying NULLS LAST elsewhere would stop it from reading a
     // sorted page straight off an index.
     let nulls = if sort == VpsSort::ExpireDate && order == SortOrder::Asc { " NULLS LAST" } else { "" };
-    q.push(format!(" ORDER BY {column} {dir}{nulls}, v.id {dir} LIMIT "))
-        .push_bind(page.limit())
-        .push(" OFFSET ")
-        .push_bind(page.offset());
+    let order_by = format!(" ORDER BY {column} {dir}{nulls}, v.id {dir}");
+    let mut q;
+    if !f.tags.is_empty() || f.q.is_some() || f.ip.is_some() {
+        // Matches found through another table are sorted to find the page:
+        // the page's ids first, then its rows, so what is sorted is the
+        // keys, not every column of every match.
+        q = QueryBuilder::<Sqlite>::new(format!("{} FROM (SELECT v.id FROM vps v", rows::VPS_COLUMNS));
+        push_filter(&mut q, f);
+        q.push(&order_by).push(" LIMIT ").push_bind(page.limit()).push(" OFFSET ").push_bind(page.offset());
+        q.push(") k JOIN vps v ON v.id = k.id JOIN providers p ON p.id = v.provider_id").push(&order_by);
+    } else {
+        // Otherwise the page is read in order off an index.
+        q = QueryBuilder::<Sqlite>::new(rows::VPS_SELECT);
+        push_filter(&mut q, f);
+        q.push(&order_by).push(" LIMIT ").push_bind(page.limit()).push(" OFFSET ").push_bind(page.offset());
+    }
     // Two reader connections: the count and the page side by side.
     let (total, rows) = tokio::try_join!(count.build_query_scalar::<i64>().fetch_one(pool), q.build().fetch_all(pool))?;
     let data = rows.iter().map(rows::vps).collect::<Result<_>>()?;
