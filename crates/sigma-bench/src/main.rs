@@ -305,7 +305,7 @@ async fn sqlite(opts: &Opts, server: &Path) -> anyhow::Result<BackendReport> {
     eprintln!("== SQLite: {}", file.display());
 
     let store = Arc::new(sigma_store_sqlite::SqliteStore::connect(&url).await?);
-    let (mut seeded, ids) = seed(store.clone(), opts, 1).await?;
+    let (mut seeded, ids) = seed(store.clone(), opts, 1, None).await?;
     store.close().await;
     drop(store);
     let mut conn = sqlx::SqliteConnection::connect(&url).await?;
@@ -393,7 +393,7 @@ async fn postgres(opts: &Opts, server: &Path, url: &str) -> anyhow::Result<Backe
     eprintln!("   database {name}");
     let result = async {
         let store = Arc::new(sigma_store_postgres::PostgresStore::connect(url).await?);
-        let (mut seeded, ids) = seed(store.clone(), opts, opts.seed_tasks).await?;
+        let (mut seeded, ids) = seed(store.clone(), opts, opts.seed_tasks, Some(url)).await?;
         store.close().await;
         drop(store);
         let mut conn = sqlx::PgConnection::connect(url).await?;
@@ -430,7 +430,17 @@ async fn drop_database(options: &sqlx::postgres::PgConnectOptions, name: &str) -
 
 /// Creates the providers, then the VPS from `tasks` concurrent tasks.
 /// Returns the timing and a sample of VPS ids for single-VPS requests.
-async fn seed<S: Store>(store: Arc<S>, opts: &Opts, tasks: usize) -> anyhow::Result<(Seeded, Vec<Uuid>)> {
+///
+/// With `analyze` (a PostgreSQL URL) the tables are analysed as they grow,
+/// as autovacuum would: a statement planned while the table was nearly empty
+/// is otherwise kept with that plan, and where autovacuum is off (CI
+/// machines turn it off) each hostname check ends up reading the whole table.
+async fn seed<S: Store>(
+    store: Arc<S>,
+    opts: &Opts,
+    tasks: usize,
+    analyze: Option<&str>,
+) -> anyhow::Result<(Seeded, Vec<Uuid>)> {
     let started = Instant::now();
     let by = Arc::new(AuditContext::system());
     let mut providers = Vec::with_capacity(opts.providers);
@@ -443,9 +453,14 @@ async fn seed<S: Store>(store: Arc<S>, opts: &Opts, tasks: usize) -> anyhow::Res
     let total = opts.vps;
     let sample_every = (total / 1000).max(1);
     let next = Arc::new(AtomicU64::new(0));
+    let analyze = match analyze {
+        Some(url) => Some(sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await?),
+        None => None,
+    };
     let handles: Vec<_> = (0..tasks)
         .map(|_| {
             let (store, providers, next, by) = (store.clone(), providers.clone(), next.clone(), by.clone());
+            let analyze = analyze.clone();
             tokio::spawn(async move {
                 let mut sample = Vec::new();
                 loop {
@@ -458,6 +473,9 @@ async fn seed<S: Store>(store: Arc<S>, opts: &Opts, tasks: usize) -> anyhow::Res
                     if i % sample_every == 0 {
                         sample.push(v.id);
                     }
+                    if let Some(pool) = analyze.as_ref().filter(|_| i + 1 == 1_000 || (i + 1) % 20_000 == 0) {
+                        sqlx::raw_sql("ANALYZE").execute(pool).await?;
+                    }
                     if (i + 1) % 10_000 == 0 {
                         let secs = started.elapsed().as_secs_f64();
                         eprintln!("   {} VPS in {secs:.1} s ({:.0}/s)", i + 1, (i + 1) as f64 / secs);
@@ -469,6 +487,9 @@ async fn seed<S: Store>(store: Arc<S>, opts: &Opts, tasks: usize) -> anyhow::Res
     let mut ids = Vec::new();
     for h in handles {
         ids.extend(h.await??);
+    }
+    if let Some(pool) = analyze {
+        pool.close().await;
     }
     let took = started.elapsed();
     eprintln!("   seeded {total} VPS in {:.1} s ({:.0}/s)", took.as_secs_f64(), total as f64 / took.as_secs_f64());
