@@ -6,6 +6,12 @@
 //! with every committed change of a VPS or a provider, whichever replica
 //! made it), and served again until the version moves.
 //!
+//! A filtered VPS list is kept the same way, as the ids of all its matches
+//! in order: its total and every page are read off them until the fleet
+//! changes, and only the page's own rows are read (fresh, as agents report
+//! between changes). Finding and sorting thousands of matches by tag, text
+//! or network is what a filtered list costs; a page of rows by id is cheap.
+//!
 //! The version is read before the fleet, so what a cached answer holds is
 //! never older than the version it is kept under. The cache holds at most
 //! `budget` bytes of answers; past that, the least recently used go.
@@ -16,8 +22,10 @@ use axum::body::Bytes;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use sigma_types::{Page, PageRequest, SortOrder, Vps, VpsFilter, VpsSort};
 use std::collections::HashMap;
 use std::sync::Mutex;
+use uuid::Uuid;
 
 pub struct FleetCache {
     budget: usize,
@@ -123,6 +131,42 @@ where
         }
     };
     Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response())
+}
+
+/// A page of the VPS list `filter` selects, sorted by `sort` and `order`,
+/// with the ids of all its matches kept under the fleet's version (16 bytes
+/// each).
+pub async fn vps_page(
+    state: &AppState,
+    filter: &VpsFilter,
+    page: PageRequest,
+    sort: VpsSort,
+    order: SortOrder,
+) -> ApiResult<Page<Vps>> {
+    let version = state.store.fleet_version().await?;
+    let key = format!("vps-ids {filter:?} {sort:?} {order:?}");
+    let ids = match state.fleet_cache.get(&key, version) {
+        Some(ids) => {
+            state.metrics.fleet_cache(true);
+            ids
+        }
+        None => {
+            state.metrics.fleet_cache(false);
+            let ids = state.store.list_vps_ids(filter, sort, order).await?;
+            let ids = Bytes::from(ids.iter().flat_map(|id| *id.as_bytes()).collect::<Vec<u8>>());
+            state.fleet_cache.put(key, version, ids.clone());
+            ids
+        }
+    };
+    let total = ids.len() / 16;
+    let start = usize::try_from(page.offset()).unwrap_or(usize::MAX).min(total);
+    let end = start.saturating_add(usize::try_from(page.limit()).unwrap_or(0)).min(total);
+    let wanted: Vec<Uuid> = ids[start * 16..end * 16]
+        .chunks_exact(16)
+        .map(|c| Uuid::from_bytes(c.try_into().expect("chunks of 16 bytes")))
+        .collect();
+    let data = state.store.get_vps_many(&wanted).await?;
+    Ok(Page { data, total: total as i64, page: page.page, per_page: page.per_page })
 }
 
 #[cfg(test)]

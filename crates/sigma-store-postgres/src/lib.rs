@@ -294,6 +294,16 @@ impl Store for PostgresStore {
         Ok(page)
     }
 
+    async fn list_vps_ids(&self, filter: &VpsFilter, sort: VpsSort, order: SortOrder) -> Result<Vec<Uuid>> {
+        vps::list_ids(&self.pool, filter, sort, order).await
+    }
+
+    async fn get_vps_many(&self, ids: &[Uuid]) -> Result<Vec<Vps>> {
+        let mut list = vps::get_many(&self.pool, ids).await?;
+        agents::attach(&self.pool, &mut list).await?;
+        Ok(list)
+    }
+
     async fn get_vps(&self, id: Uuid) -> Result<Vps> {
         let mut v = [rows::get_vps(&self.pool, id).await?];
         agents::attach(&self.pool, &mut v).await?;

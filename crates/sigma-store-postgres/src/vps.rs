@@ -551,13 +551,32 @@ pub(crate) fn push_filter(q: &mut QueryBuilder<'_, Postgres>, f: &VpsFilter) {
     }
 }
 
-pub(crate) async fn list(
-    pool: &PgPool,
-    f: &VpsFilter,
-    page: PageRequest,
-    sort: VpsSort,
-    order: SortOrder,
-) -> Result<Page<Vps>> {
+/// The id of every VPS `f` matches, in list order.
+pub(crate) async fn list_ids(pool: &PgPool, f: &VpsFilter, sort: VpsSort, order: SortOrder) -> Result<Vec<Uuid>> {
+    let (column, nulls, dir) = sort_terms(sort, order);
+    let mut q = QueryBuilder::<Postgres>::new("SELECT v.id FROM vps v");
+    push_filter(&mut q, f);
+    if column == "v.id" {
+        q.push(format!(" ORDER BY v.id {dir}"));
+    } else {
+        q.push(format!(" ORDER BY {column} {dir}{nulls}, v.id {dir}"));
+    }
+    Ok(q.build_query_scalar().fetch_all(pool).await?)
+}
+
+/// The VPS with these ids, in the same order; ids of no VPS are left out.
+pub(crate) async fn get_many(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<Vps>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(&format!("{} WHERE v.id = ANY($1)", rows::VPS_SELECT)).bind(ids).fetch_all(pool).await?;
+    let mut found = rows.iter().map(rows::vps).collect::<Result<Vec<_>>>()?;
+    sigma_store::order_like(&mut found, ids);
+    Ok(found)
+}
+
+/// The sort column, `NULLS LAST` where it is needed, and the direction.
+fn sort_terms(sort: VpsSort, order: SortOrder) -> (&'static str, &'static str, &'static str) {
     // Only expire_date can be null; the other columns need no NULLS LAST,
     // which would keep a descending sort from reading its index backwards.
     let (column, nulls) = match sort {
@@ -572,6 +591,17 @@ pub(crate) async fn list(
         SortOrder::Asc => "ASC",
         SortOrder::Desc => "DESC",
     };
+    (column, nulls, dir)
+}
+
+pub(crate) async fn list(
+    pool: &PgPool,
+    f: &VpsFilter,
+    page: PageRequest,
+    sort: VpsSort,
+    order: SortOrder,
+) -> Result<Page<Vps>> {
+    let (column, nulls, dir) = sort_terms(sort, order);
     if !f.tags.is_empty() || f.q.is_some() || f.ip.is_some() {
         return list_matches(pool, f, page, column, nulls, dir).await;
     }

@@ -249,6 +249,16 @@ impl Store for SqliteStore {
         Ok(page)
     }
 
+    async fn list_vps_ids(&self, filter: &VpsFilter, sort: VpsSort, order: SortOrder) -> Result<Vec<Uuid>> {
+        vps::list_ids(&self.read, filter, sort, order).await
+    }
+
+    async fn get_vps_many(&self, ids: &[Uuid]) -> Result<Vec<Vps>> {
+        let mut list = vps::get_many(&self.read, ids).await?;
+        agents::attach(&self.read, &mut list).await?;
+        Ok(list)
+    }
+
     async fn get_vps(&self, id: Uuid) -> Result<Vps> {
         let mut v = [rows::get_vps(&self.read, id).await?];
         agents::attach(&self.read, &mut v).await?;

@@ -384,11 +384,13 @@ pub(crate) fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &VpsFilter) {
         q.push(" AND v.id IN (SELECT vps_id FROM vps_tag WHERE tag = ").push_bind(t.clone()).push(")");
     }
     if let Some(text) = &f.q {
-        if trigram_searchable(text) {
-            // The trigram index answers any substring of three characters or more.
-            q.push(" AND v.id IN (SELECT vps_id FROM vps_search WHERE search GLOB ")
-                .push_bind(format!("*{text}*"))
-                .push(")");
+        if text.chars().count() >= 3 {
+            // The trigram index answers a quoted phrase of three characters
+            // or more as a substring, from its index alone (a GLOB would
+            // also read and test the text of every candidate).
+            q.push(" AND v.id IN (SELECT r.vps_id FROM vps_search_row r WHERE r.row IN (SELECT rowid FROM vps_search WHERE search MATCH ")
+                .push_bind(trigram_phrase(text))
+                .push("))");
         } else if f.deleted {
             q.push(" AND v.search LIKE ").push_bind(sigma_store::like_pattern(text)).push(" ESCAPE '\\'");
         } else {
@@ -416,11 +418,62 @@ pub(crate) fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &VpsFilter) {
     }
 }
 
-/// Whether the trigram index (`vps_search`) can answer `?q=text`: it needs
-/// three characters, and GLOB's wildcards would have to be escaped in a way
-/// that hides them from the index, so texts with them take the slow path.
-fn trigram_searchable(text: &str) -> bool {
-    text.chars().count() >= 3 && !text.contains(['*', '?', '['])
+/// `text` as one FTS5 phrase: in double quotes, with its own doubled, so
+/// that nothing in it is read as query syntax.
+fn trigram_phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+/// ` ORDER BY ...` of a list, the id breaking ties.
+fn order_by(sort: VpsSort, order: SortOrder) -> String {
+    let column = match sort {
+        VpsSort::Hostname => "v.hostname",
+        VpsSort::Country => "v.country",
+        VpsSort::Status => "v.status",
+        VpsSort::ExpireDate => "v.expire_date",
+        VpsSort::CreatedAt => "v.id",
+        VpsSort::MonthlyCost => "v.monthly_cost_e4",
+    };
+    let dir = match order {
+        SortOrder::Asc => "ASC",
+        SortOrder::Desc => "DESC",
+    };
+    // Only expire_date can be null. SQLite already sorts nulls last when
+    // descending; saying NULLS LAST elsewhere would stop it from reading a
+    // sorted page straight off an index.
+    let nulls = if sort == VpsSort::ExpireDate && order == SortOrder::Asc { " NULLS LAST" } else { "" };
+    format!(" ORDER BY {column} {dir}{nulls}, v.id {dir}")
+}
+
+/// The id of every VPS `f` matches, in list order.
+pub(crate) async fn list_ids(
+    pool: &sqlx::SqlitePool,
+    f: &VpsFilter,
+    sort: VpsSort,
+    order: SortOrder,
+) -> Result<Vec<Uuid>> {
+    let mut q = QueryBuilder::<Sqlite>::new("SELECT v.id FROM vps v");
+    push_filter(&mut q, f);
+    q.push(order_by(sort, order));
+    let ids: Vec<String> = q.build_query_scalar().fetch_all(pool).await?;
+    ids.iter().map(|id| rows::uuid(id)).collect()
+}
+
+/// The VPS with these ids, in the same order; ids of no VPS are left out.
+pub(crate) async fn get_many(pool: &sqlx::SqlitePool, ids: &[Uuid]) -> Result<Vec<Vps>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = QueryBuilder::<Sqlite>::new(rows::VPS_SELECT);
+    q.push(" WHERE v.id IN (");
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(id.to_string());
+    }
+    q.push(")");
+    let mut found = q.build().fetch_all(pool).await?.iter().map(rows::vps).collect::<Result<Vec<_>>>()?;
+    sigma_store::order_like(&mut found, ids);
+    Ok(found)
 }
 
 pub(crate) async fn list(
@@ -440,23 +493,7 @@ pub(crate) async fn list(
         push_filter(&mut count, f);
     }
 
-    let column = match sort {
-        VpsSort::Hostname => "v.hostname",
-        VpsSort::Country => "v.country",
-        VpsSort::Status => "v.status",
-        VpsSort::ExpireDate => "v.expire_date",
-        VpsSort::CreatedAt => "v.id",
-        VpsSort::MonthlyCost => "v.monthly_cost_e4",
-    };
-    let dir = match order {
-        SortOrder::Asc => "ASC",
-        SortOrder::Desc => "DESC",
-    };
-    // Only expire_date can be null. SQLite already sorts nulls last when
-    // descending; saying NULLS LAST elsewhere would stop it from reading a
-    // sorted page straight off an index.
-    let nulls = if sort == VpsSort::ExpireDate && order == SortOrder::Asc { " NULLS LAST" } else { "" };
-    let order_by = format!(" ORDER BY {column} {dir}{nulls}, v.id {dir}");
+    let order_by = order_by(sort, order);
     let mut q;
     if !f.tags.is_empty() || f.q.is_some() || f.ip.is_some() {
         // Matches found through another table are sorted to find the page:

@@ -91,6 +91,12 @@ pub trait Store: TransferStore + AuthStore + AgentStore + Send + Sync + 'static 
         sort: VpsSort,
         order: SortOrder,
     ) -> Result<Page<Vps>>;
+    /// The id of every VPS `filter` matches, in the order `list_vps` gives
+    /// them: what a list kept under the fleet's version pages through.
+    async fn list_vps_ids(&self, filter: &VpsFilter, sort: VpsSort, order: SortOrder) -> Result<Vec<Uuid>>;
+    /// The VPS with these ids, trash included, in the order of `ids`; an id
+    /// of no VPS is left out.
+    async fn get_vps_many(&self, ids: &[Uuid]) -> Result<Vec<Vps>>;
     /// Finds a VPS, including one in the trash.
     async fn get_vps(&self, id: Uuid) -> Result<Vps>;
     /// `Conflict` naming the other VPS when a live VPS holds the host name or
@@ -165,6 +171,13 @@ pub fn search_text(d: &VpsDraft) -> String {
     [d.hostname.as_str(), d.alias.as_deref().unwrap_or(""), &ips.join(" "), d.notes.as_deref().unwrap_or("")]
         .join("\n")
         .to_lowercase()
+}
+
+/// Puts `found` in the order of `ids` (each VPS once, as a query by ids
+/// returns them in no particular order).
+pub fn order_like(found: &mut [Vps], ids: &[Uuid]) {
+    let position: std::collections::HashMap<Uuid, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    found.sort_by_key(|v| position.get(&v.id).copied().unwrap_or(usize::MAX));
 }
 
 /// Escapes `%`, `_` and `\\` so a search text matches literally in `LIKE ... ESCAPE '\\'`.

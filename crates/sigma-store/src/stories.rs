@@ -102,9 +102,28 @@ fn all() -> PageRequest {
     PageRequest { page: 1, per_page: 500 }
 }
 
+/// The host names `filter` lists, checking on the way that the ids of every
+/// match (`list_vps_ids`) come in the same order for each sort, and that
+/// `get_vps_many` gives back those VPS in any order asked.
 async fn hostnames(store: &dyn Store, filter: VpsFilter) -> Vec<String> {
     let page = store.list_vps(&filter, all(), VpsSort::Hostname, SortOrder::Asc).await.unwrap();
     assert_eq!(page.total as usize, page.data.len());
+    for sort in [VpsSort::Hostname, VpsSort::ExpireDate, VpsSort::MonthlyCost, VpsSort::CreatedAt] {
+        for order in [SortOrder::Asc, SortOrder::Desc] {
+            let listed: Vec<_> =
+                store.list_vps(&filter, all(), sort, order).await.unwrap().data.iter().map(|v| v.id).collect();
+            assert_eq!(
+                store.list_vps_ids(&filter, sort, order).await.unwrap(),
+                listed,
+                "{filter:?} {sort:?} {order:?}"
+            );
+        }
+    }
+    let mut ids: Vec<_> = page.data.iter().rev().map(|v| v.id).collect();
+    ids.insert(ids.len() / 2, uuid::Uuid::now_v7());
+    let many = store.get_vps_many(&ids).await.unwrap();
+    assert_eq!(many.iter().map(|v| v.id).collect::<Vec<_>>(), page.data.iter().rev().map(|v| v.id).collect::<Vec<_>>());
+    assert_eq!(many.iter().rev().cloned().collect::<Vec<_>>(), page.data, "the same VPS as the list gives");
     page.data.into_iter().map(|v| v.hostname).collect()
 }
 
@@ -684,7 +703,7 @@ pub async fn stats_follow_every_change(store: &dyn Store) {
 pub async fn search_follows_changes(store: &dyn Store) {
     let p = store.create_provider(&provider_draft("P"), &sys()).await.unwrap();
     let mut d = vps_draft(&p, "tokyo-edge-1", &["198.51.100.7"]);
-    d.notes = Some("Rack 7, 東京".into());
+    d.notes = Some("Rack 7, 東京, \"blue\" cable".into());
     let v = store.create_vps(&d, Source::Manual, &sys()).await.unwrap();
     store.create_vps(&vps_draft(&p, "osaka-2", &["198.51.100.8"]), Source::Manual, &sys()).await.unwrap();
     let find = |text: &str, deleted: bool| {
@@ -700,6 +719,9 @@ pub async fn search_follows_changes(store: &dyn Store) {
     assert!(find("edge*", false).await.is_empty(), "wildcards are literal");
     assert!(find("e?ge", false).await.is_empty(), "wildcards are literal");
     assert!(find("[e]dge", false).await.is_empty(), "wildcards are literal");
+    assert_eq!(find("\"blue\" c", false).await, ["tokyo-edge-1"], "quotes are literal");
+    assert!(find("blue AND cable", false).await.is_empty(), "no query syntax");
+    assert!(find("\"blue", false).await.len() == 1 && find("blue\"\"", false).await.is_empty());
 
     d.hostname = "nagoya-9".into();
     let v = store.update_vps(v.id, &d, v.version, &sys()).await.unwrap();

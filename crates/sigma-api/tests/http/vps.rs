@@ -11,6 +11,7 @@ both!(
     vps_trash_restore_purge,
     vps_ip_history_endpoints,
     vps_list_filters_sort_paginate,
+    vps_filtered_lists_follow_changes,
     vps_etag_and_if_match,
     vps_concurrent_creates_keep_one,
     stats_endpoint,
@@ -322,6 +323,63 @@ async fn vps_list_filters_sort_paginate(app: TestApp) {
         let field = bad.split('=').next().unwrap();
         assert!(e["details"]["fields"][field].is_string(), "{bad}: {e}");
     }
+}
+
+/// A filtered list is kept under the fleet's version: asking again is served
+/// from the cache, and every kind of change shows in the very next answer.
+async fn vps_filtered_lists_follow_changes(app: TestApp) {
+    let p = app.provider("P").await;
+    let a = app
+        .vps(
+            &p,
+            "alpha",
+            json!({"status": "active", "tags": ["iplc"], "ip_addresses": [{"ip": "103.1.2.3"}], "notes": "osaka rack"}),
+        )
+        .await;
+    let b = app
+        .vps(&p, "bravo", json!({"status": "active", "tags": ["iplc"], "ip_addresses": [{"ip": "103.1.9.9"}]}))
+        .await;
+    let page = |query: &'static str| {
+        let app = &app;
+        async move { expect(app.get(&format!("/api/vps?{query}")).await, 200).await }
+    };
+    let hits = || {
+        let app = &app;
+        async move {
+            let text = app.get("/metrics").await.text().await.unwrap();
+            let line = "sigma_fleet_cache_lookups_total{result=\"hit\"} ";
+            text.lines().find_map(|l| l.strip_prefix(line)).map_or(0, |n| n.parse::<u64>().unwrap())
+        }
+    };
+    let tagged = "tag=iplc&sort=hostname&per_page=1";
+    assert_eq!(ids(&page(tagged).await), ["alpha"]);
+    let before = hits().await;
+    let second = page("tag=iplc&sort=hostname&per_page=1&page=2").await;
+    assert_eq!((ids(&second), second["total"].as_i64()), (vec!["bravo".to_owned()], Some(2)));
+    let past = page("tag=iplc&sort=hostname&per_page=1&page=9").await;
+    assert_eq!((ids(&past).len(), past["total"].as_i64()), (0, Some(2)), "a page past the end is empty");
+    assert_eq!(hits().await, before + 2, "the other pages come from the kept list");
+
+    // A new match, a renamed one, a changed address, a retired one, one in
+    // the trash and one restored: each shows at once.
+    let c = app.vps(&p, "charlie", json!({"status": "active", "tags": ["iplc"], "notes": "osaka"})).await;
+    assert_eq!(ids(&page("tag=iplc&sort=hostname").await), ["alpha", "bravo", "charlie"]);
+    assert_eq!(ids(&page("q=osaka&sort=hostname").await), ["alpha", "charlie"]);
+    let path = |v: &Value| format!("/api/vps/{}", v["id"].as_str().unwrap());
+    expect(app.patch(&path(&a), &json!({"hostname": "zulu"})).await, 200).await;
+    assert_eq!(ids(&page("tag=iplc&sort=hostname").await), ["bravo", "charlie", "zulu"]);
+    assert_eq!(ids(&page("ip=103.1.0.0/16&sort=hostname").await), ["bravo", "zulu"]);
+    expect(app.patch(&path(&b), &json!({"ip_addresses": [{"ip": "104.1.1.1"}]})).await, 200).await;
+    assert_eq!(ids(&page("ip=103.1.0.0/16&sort=hostname").await), ["zulu"]);
+    expect(app.post(&format!("{}/retire", path(&c)), &json!({})).await, 200).await;
+    assert_eq!(ids(&page("tag=iplc&status=active&sort=hostname").await), ["bravo", "zulu"]);
+    expect(app.delete(&path(&b)).await, 204).await;
+    assert_eq!(ids(&page("tag=iplc&status=active&sort=hostname").await), ["zulu"]);
+    assert_eq!(ids(&page("tag=iplc&deleted=true").await), ["bravo"]);
+    expect(app.post(&format!("{}/restore", path(&b)), &json!({})).await, 200).await;
+    assert_eq!(ids(&page("tag=iplc&status=active&sort=hostname").await), ["bravo", "zulu"]);
+    expect(app.patch(&path(&a), &json!({"tags": []})).await, 200).await;
+    assert_eq!(ids(&page("tag=iplc&status=active&sort=hostname").await), ["bravo"]);
 }
 
 async fn vps_etag_and_if_match(app: TestApp) {
