@@ -250,7 +250,7 @@ pub async fn measure(
 
 /// `requests` sequential reads of `path`, each right after a change of one
 /// VPS, so that none is served from the cache.
-async fn after_change(
+pub async fn after_change(
     client: &reqwest::Client,
     base_url: &str,
     name: &str,
@@ -282,11 +282,12 @@ async fn after_change(
     Ok(Measured::from_samples(&case, samples, busy))
 }
 
-/// How many targets (or inventory hosts) an answer lists.
+/// How many targets (inventory hosts, listed VPS) an answer lists.
 fn entries(body: &serde_json::Value) -> usize {
-    match body.as_array() {
-        Some(groups) => groups.len(),
-        None => body["_meta"]["hostvars"].as_object().map_or(0, serde_json::Map::len),
+    match (body.as_array(), body["total"].as_u64()) {
+        (Some(groups), _) => groups.len(),
+        (None, Some(total)) => total as usize,
+        (None, None) => body["_meta"]["hostvars"].as_object().map_or(0, serde_json::Map::len),
     }
 }
 

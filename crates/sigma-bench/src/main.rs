@@ -65,6 +65,10 @@ struct Opts {
     /// Only the API cases run, and the database is left as it is.
     #[arg(long, value_name = "URL", conflicts_with_all = ["write", "backend"])]
     database_url: Option<String>,
+    /// Sequential requests per filtered list case made right after a change
+    /// (so that none is served from the kept ids).
+    #[arg(long, default_value_t = 100)]
+    after_change: usize,
     /// Which cases to run: the API at `--vps` VPS, the integrations
     /// (Prometheus targets, Ansible inventory, CSV import), or both.
     #[arg(long, value_enum, default_value_t = Suite::All)]
@@ -576,6 +580,23 @@ async fn measure(
             m.per_second,
             load::ms(cpu) / opts.requests as f64,
             if m.errors > 0 { format!("  {} ERRORS", m.errors) } else { String::new() }
+        );
+        measured.push(m);
+    }
+    // Filtered lists are served from the ids kept under the fleet's version
+    // after the first request; these make the server find them afresh, each
+    // request right after a change of one VPS.
+    let filtered: Vec<_> =
+        cases.iter().filter(|c| c.goal_p99_ms == Some(LIST_GOAL_MS) && c.paths[0] != "/api/vps?per_page=50").collect();
+    for case in filtered {
+        let name = format!("{}, after a change", case.name);
+        let m = integrations::after_change(&client, &server.base_url, &name, &case.paths[0], opts.after_change).await?;
+        eprintln!(
+            "   {:<36} p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>7.2} ms",
+            m.name,
+            load::ms(m.p50),
+            load::ms(m.p99),
+            load::ms(m.max)
         );
         measured.push(m);
     }

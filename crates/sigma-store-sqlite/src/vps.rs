@@ -370,7 +370,13 @@ fn push_statuses(q: &mut QueryBuilder<'_, Sqlite>, column: &str, statuses: &[Vps
 
 pub(crate) fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &VpsFilter) {
     q.push(if f.deleted { " WHERE v.deleted_at IS NOT NULL" } else { " WHERE v.deleted_at IS NULL" });
-    push_statuses(q, "v.status", &f.statuses);
+    // With tags, text or a network, the matches found through their tables
+    // lead: SQLite, which has no statistics, would otherwise walk every VPS
+    // of the status through an index and look each up among the matches
+    // (38 ms instead of 7 for a tag at 100,000 VPS). `+` keeps the status
+    // index out of the plan.
+    let matched = !f.tags.is_empty() || f.q.is_some() || f.ip.is_some();
+    push_statuses(q, if matched { "+v.status" } else { "v.status" }, &f.statuses);
     if let Some(c) = &f.country {
         q.push(" AND v.country = ").push_bind(c.clone());
     }
