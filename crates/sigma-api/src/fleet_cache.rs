@@ -6,11 +6,13 @@
 //! with every committed change of a VPS or a provider, whichever replica
 //! made it), and served again until the version moves.
 //!
-//! A filtered VPS list is kept the same way, as the ids of all its matches
-//! in order: its total and every page are read off them until the fleet
-//! changes, and only the page's own rows are read (fresh, as agents report
-//! between changes). Finding and sorting thousands of matches by tag, text
-//! or network is what a filtered list costs; a page of rows by id is cheap.
+//! A VPS list filtered by tags, text or network is kept the same way, as
+//! the ids of all its matches in order: its total and every page are read
+//! off them until the fleet changes, and only the page's own rows are read
+//! (fresh, as agents report between changes). Finding and sorting thousands
+//! of matches through other tables is what such a list costs; a page of
+//! rows by id is cheap. A list filtered by columns only (country, provider,
+//! ...) reads its page straight off an index, and only its total is kept.
 //!
 //! The version is read before the fleet, so what a cached answer holds is
 //! never older than the version it is kept under. The cache holds at most
@@ -131,6 +133,31 @@ where
         }
     };
     Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response())
+}
+
+/// A page of the VPS list `filter` selects, sorted by `sort` and `order`,
+/// with its total kept under the fleet's version (8 bytes).
+pub async fn vps_page_counted(
+    state: &AppState,
+    filter: &VpsFilter,
+    page: PageRequest,
+    sort: VpsSort,
+    order: SortOrder,
+) -> ApiResult<Page<Vps>> {
+    let version = state.store.fleet_version().await?;
+    let key = format!("vps-count {filter:?}");
+    let kept = state.fleet_cache.get(&key, version).and_then(|b| Some(i64::from_le_bytes(b.as_ref().try_into().ok()?)));
+    state.metrics.fleet_cache(kept.is_some());
+    let (total, data) = match kept {
+        Some(total) => (total, state.store.list_vps_page(filter, page, sort, order).await?),
+        None => {
+            let (total, data) =
+                tokio::try_join!(state.store.count_vps(filter), state.store.list_vps_page(filter, page, sort, order))?;
+            state.fleet_cache.put(key, version, Bytes::copy_from_slice(&total.to_le_bytes()));
+            (total, data)
+        }
+    };
+    Ok(Page { data, total, page: page.page, per_page: page.per_page })
 }
 
 /// A page of the VPS list `filter` selects, sorted by `sort` and `order`,

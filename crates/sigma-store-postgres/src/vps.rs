@@ -606,6 +606,13 @@ pub(crate) async fn list(
         return list_matches(pool, f, page, column, nulls, dir).await;
     }
 
+    // The count and the page side by side, each on its own connection.
+    let (total, data) = tokio::try_join!(count(pool, f), self::page(pool, f, page, sort, order))?;
+    Ok(Page { data, total, page: page.page, per_page: page.per_page })
+}
+
+/// How many VPS `f` matches.
+pub(crate) async fn count(pool: &PgPool, f: &VpsFilter) -> Result<i64> {
     let mut count;
     if *f == (VpsFilter { statuses: f.statuses.clone(), ..Default::default() }) {
         // No filter but status (the UI's first page): the running tallies know the total.
@@ -616,7 +623,18 @@ pub(crate) async fn list(
         count = QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM vps v");
         push_filter(&mut count, f);
     }
+    Ok(count.build_query_scalar::<i64>().fetch_one(pool).await?)
+}
 
+/// One page of what `f` matches, without its total.
+pub(crate) async fn page(
+    pool: &PgPool,
+    f: &VpsFilter,
+    page: PageRequest,
+    sort: VpsSort,
+    order: SortOrder,
+) -> Result<Vec<Vps>> {
+    let (column, nulls, dir) = sort_terms(sort, order);
     // The page's ids first, from an index that holds the sort key and the
     // filtered columns, then those rows: skipped rows are never read.
     let order_by = if column == "v.id" {
@@ -631,10 +649,7 @@ pub(crate) async fn list(
     q.push(" LIMIT ").push_bind(page.limit()).push(" OFFSET ").push_bind(page.offset());
     q.push(") k JOIN vps v ON v.id = k.id JOIN providers p ON p.id = v.provider_id");
     q.push(&order_by);
-
-    let (total, rows) = tokio::try_join!(count.build_query_scalar::<i64>().fetch_one(pool), q.build().fetch_all(pool))?;
-    let data = rows.iter().map(rows::vps).collect::<Result<_>>()?;
-    Ok(Page { data, total, page: page.page, per_page: page.per_page })
+    q.build().fetch_all(pool).await?.iter().map(rows::vps).collect()
 }
 
 /// A list filtered by tags, text or addresses: the matching rows have to be

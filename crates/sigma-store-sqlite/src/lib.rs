@@ -249,6 +249,22 @@ impl Store for SqliteStore {
         Ok(page)
     }
 
+    async fn count_vps(&self, filter: &VpsFilter) -> Result<i64> {
+        vps::count(&self.read, filter).await
+    }
+
+    async fn list_vps_page(
+        &self,
+        filter: &VpsFilter,
+        page: PageRequest,
+        sort: VpsSort,
+        order: SortOrder,
+    ) -> Result<Vec<Vps>> {
+        let mut list = vps::page(&self.read, filter, page, sort, order).await?;
+        agents::attach(&self.read, &mut list).await?;
+        Ok(list)
+    }
+
     async fn list_vps_ids(&self, filter: &VpsFilter, sort: VpsSort, order: SortOrder) -> Result<Vec<Uuid>> {
         vps::list_ids(&self.read, filter, sort, order).await
     }

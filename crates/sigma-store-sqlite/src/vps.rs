@@ -489,6 +489,13 @@ pub(crate) async fn list(
     sort: VpsSort,
     order: SortOrder,
 ) -> Result<Page<Vps>> {
+    // Two reader connections: the count and the page side by side.
+    let (total, data) = tokio::try_join!(count(pool, f), self::page(pool, f, page, sort, order))?;
+    Ok(Page { data, total, page: page.page, per_page: page.per_page })
+}
+
+/// How many VPS `f` matches.
+pub(crate) async fn count(pool: &sqlx::SqlitePool, f: &VpsFilter) -> Result<i64> {
     let mut count;
     if *f == (VpsFilter { statuses: f.statuses.clone(), ..Default::default() }) {
         // No filter but status (the UI's first page): the running tallies know the total.
@@ -498,7 +505,17 @@ pub(crate) async fn list(
         count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM vps v");
         push_filter(&mut count, f);
     }
+    Ok(count.build_query_scalar::<i64>().fetch_one(pool).await?)
+}
 
+/// One page of what `f` matches, without its total.
+pub(crate) async fn page(
+    pool: &sqlx::SqlitePool,
+    f: &VpsFilter,
+    page: PageRequest,
+    sort: VpsSort,
+    order: SortOrder,
+) -> Result<Vec<Vps>> {
     let order_by = order_by(sort, order);
     let mut q;
     if !f.tags.is_empty() || f.q.is_some() || f.ip.is_some() {
@@ -515,10 +532,7 @@ pub(crate) async fn list(
         push_filter(&mut q, f);
         q.push(&order_by).push(" LIMIT ").push_bind(page.limit()).push(" OFFSET ").push_bind(page.offset());
     }
-    // Two reader connections: the count and the page side by side.
-    let (total, rows) = tokio::try_join!(count.build_query_scalar::<i64>().fetch_one(pool), q.build().fetch_all(pool))?;
-    let data = rows.iter().map(rows::vps).collect::<Result<_>>()?;
-    Ok(Page { data, total, page: page.page, per_page: page.per_page })
+    q.build().fetch_all(pool).await?.iter().map(rows::vps).collect()
 }
 
 /// Dashboard figures from the running tallies (migration 0003) and one range

@@ -91,6 +91,16 @@ pub trait Store: TransferStore + AuthStore + AgentStore + Send + Sync + 'static 
         sort: VpsSort,
         order: SortOrder,
     ) -> Result<Page<Vps>>;
+    /// `list_vps`'s total alone.
+    async fn count_vps(&self, filter: &VpsFilter) -> Result<i64>;
+    /// `list_vps`'s page alone, without counting.
+    async fn list_vps_page(
+        &self,
+        filter: &VpsFilter,
+        page: PageRequest,
+        sort: VpsSort,
+        order: SortOrder,
+    ) -> Result<Vec<Vps>>;
     /// The id of every VPS `filter` matches, in the order `list_vps` gives
     /// them: what a list kept under the fleet's version pages through.
     async fn list_vps_ids(&self, filter: &VpsFilter, sort: VpsSort, order: SortOrder) -> Result<Vec<Uuid>>;

@@ -103,8 +103,9 @@ fn all() -> PageRequest {
 }
 
 /// The host names `filter` lists, checking on the way that the ids of every
-/// match (`list_vps_ids`) come in the same order for each sort, and that
-/// `get_vps_many` gives back those VPS in any order asked.
+/// match (`list_vps_ids`) come in the same order for each sort, that the
+/// count and the page alone agree with the list, and that `get_vps_many`
+/// gives back those VPS in any order asked.
 async fn hostnames(store: &dyn Store, filter: VpsFilter) -> Vec<String> {
     let page = store.list_vps(&filter, all(), VpsSort::Hostname, SortOrder::Asc).await.unwrap();
     assert_eq!(page.total as usize, page.data.len());
@@ -119,6 +120,9 @@ async fn hostnames(store: &dyn Store, filter: VpsFilter) -> Vec<String> {
             );
         }
     }
+    assert_eq!(store.count_vps(&filter).await.unwrap(), page.total);
+    let alone = store.list_vps_page(&filter, all(), VpsSort::Hostname, SortOrder::Asc).await.unwrap();
+    assert_eq!(alone, page.data, "the page without its count");
     let mut ids: Vec<_> = page.data.iter().rev().map(|v| v.id).collect();
     ids.insert(ids.len() / 2, uuid::Uuid::now_v7());
     let many = store.get_vps_many(&ids).await.unwrap();

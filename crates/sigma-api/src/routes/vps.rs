@@ -38,7 +38,10 @@ async fn list_vps(
         // tallies and reads the page straight off an index.
         return Ok(Json(state.store.list_vps(&filter, page, sort, order).await?));
     }
-    Ok(Json(fleet_cache::vps_page(&state, &filter, page, sort, order).await?))
+    if !filter.tags.is_empty() || filter.q.is_some() || filter.ip.is_some() {
+        return Ok(Json(fleet_cache::vps_page(&state, &filter, page, sort, order).await?));
+    }
+    Ok(Json(fleet_cache::vps_page_counted(&state, &filter, page, sort, order).await?))
 }
 
 /// Create a VPS.

@@ -380,6 +380,19 @@ async fn vps_filtered_lists_follow_changes(app: TestApp) {
     assert_eq!(ids(&page("tag=iplc&status=active&sort=hostname").await), ["bravo", "zulu"]);
     expect(app.patch(&path(&a), &json!({"tags": []})).await, 200).await;
     assert_eq!(ids(&page("tag=iplc&status=active&sort=hostname").await), ["bravo"]);
+
+    // A list by columns only keeps its total, and reads its page afresh.
+    let jp = page("country=jp&sort=hostname&per_page=1").await;
+    assert_eq!((ids(&jp), jp["total"].as_i64()), (vec!["bravo".to_owned()], Some(3)));
+    let before = hits().await;
+    assert_eq!(ids(&page("country=jp&sort=hostname&per_page=1&page=3").await), ["zulu"]);
+    assert_eq!(hits().await, before + 1, "the total was kept");
+    expect(app.patch(&path(&b), &json!({"country": "DE"})).await, 200).await;
+    let jp = page("country=jp&sort=hostname&per_page=1").await;
+    assert_eq!((ids(&jp), jp["total"].as_i64()), (vec!["charlie".to_owned()], Some(2)));
+    expect(app.delete(&path(&c)).await, 204).await;
+    let jp = page("country=jp&sort=hostname").await;
+    assert_eq!((ids(&jp), jp["total"].as_i64()), (vec!["zulu".to_owned()], Some(1)));
 }
 
 async fn vps_etag_and_if_match(app: TestApp) {
