@@ -188,7 +188,10 @@ pub fn write_between(path: &Path, start: &str, end: &str, section: &str) -> anyh
     let text = match std::fs::read_to_string(path) {
         Ok(old) => match (old.find(start), old.find(end)) {
             (Some(a), Some(b)) if a < b => {
-                format!("{}{block}{}", &old[..a], old[b + end.len()..].trim_start_matches('\n'))
+                // What follows the section stays one blank line below it.
+                let rest = old[b + end.len()..].trim_start_matches('\n');
+                let gap = if rest.is_empty() { "" } else { "\n" };
+                format!("{}{block}{gap}{rest}", &old[..a])
             }
             _ => format!("{}\n{block}", old.trim_end()),
         },

@@ -486,7 +486,10 @@ fn write_section(path: &Path, section: &str) -> anyhow::Result<()> {
     let text = match std::fs::read_to_string(path) {
         Ok(old) => match (old.find(START), old.find(END)) {
             (Some(a), Some(b)) if a < b => {
-                format!("{}{block}{}", &old[..a], old[b + END.len()..].trim_start_matches('\n'))
+                // What follows the section stays one blank line below it.
+                let rest = old[b + END.len()..].trim_start_matches('\n');
+                let gap = if rest.is_empty() { "" } else { "\n" };
+                format!("{}{block}{gap}{rest}", &old[..a])
             }
             _ => format!("{}\n\n{block}", old.trim_end()),
         },
