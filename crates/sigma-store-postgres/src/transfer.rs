@@ -77,9 +77,7 @@ impl TransferStore for PostgresStore {
                 insert_provider(tx, *id, p).await?;
             }
             insert_many(tx, &plan.creates, Source::Import).await?;
-            for (old, draft) in &plan.updates {
-                vps::update(tx, old.id, draft, old.version).await?;
-            }
+            vps::update_many(tx, &plan.updates, VPS_BATCH).await?;
             record_summary(tx, by, "import", "vps", plan::import_summary(&plan.report)).await?;
             Ok(plan.report)
         })

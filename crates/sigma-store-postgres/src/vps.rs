@@ -141,6 +141,73 @@ pub(crate) static INSERT_MANY: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// Updates rows given column by column, as `INSERT_MANY` inserts them; a
+/// row is updated only while it is at the version given and not in the
+/// trash, so the caller compares the rows updated with the rows given.
+pub(crate) static UPDATE_MANY: LazyLock<String> = LazyLock::new(|| {
+    let n = DRAFT_COLUMNS.len();
+    let arrays: Vec<String> = DRAFT_ARRAY_TYPES.iter().enumerate().map(|(i, t)| format!("${}::{t}[]", i + 1)).collect();
+    let sets: Vec<String> = DRAFT_COLUMNS
+        .iter()
+        .map(|c| if *c == "tags" { "tags = t.tags::text[]".to_owned() } else { format!("{c} = t.{c}") })
+        .collect();
+    format!(
+        "UPDATE vps AS v SET {sets}, updated_at = ${now}, retired_at = t.retired_at, version = v.version + 1
+         FROM unnest({arrays}, ${ids}::uuid[], ${retired}::timestamptz[], ${versions}::int8[])
+             AS t ({columns}, id, retired_at, version)
+         WHERE v.id = t.id AND v.version = t.version AND v.deleted_at IS NULL",
+        sets = sets.join(", "),
+        columns = DRAFT_COLUMNS.join(", "),
+        arrays = arrays.join(", "),
+        ids = n + 1,
+        retired = n + 2,
+        versions = n + 3,
+        now = n + 4,
+    )
+});
+
+/// Applies an import's updates: each `(current, draft)` pair replaces the
+/// editable fields of a VPS the import read in this transaction. The plan
+/// has checked host names and addresses; addresses and their history are
+/// rewritten only for the VPS whose addresses (or liveness) change.
+/// `VersionMismatch` when another writer changed one of them meanwhile.
+pub(crate) async fn update_many(tx: &mut PgConnection, items: &[(Vps, VpsDraft)], batch: usize) -> Result<()> {
+    let now = now();
+    for chunk in items.chunks(batch) {
+        let mut columns = DraftArrays::default();
+        let (mut ids, mut retired, mut versions) = (Vec::new(), Vec::new(), Vec::new());
+        for (cur, d) in chunk {
+            columns.push(d);
+            ids.push(cur.id);
+            retired.push((d.status == VpsStatus::Retired).then(|| cur.retired_at.unwrap_or(now)));
+            versions.push(cur.version);
+        }
+        let done = columns
+            .bind(sqlx::query(&UPDATE_MANY))
+            .bind(ids)
+            .bind(retired)
+            .bind(versions)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != chunk.len() as u64 {
+            return Err(StoreError::VersionMismatch);
+        }
+    }
+    for (cur, d) in items {
+        let live = d.is_live();
+        let new_live = if live { draft_ips(d) } else { Vec::new() };
+        let old_live = live_ips(cur);
+        if draft_ips(d) == cur.ip_addresses.iter().map(|e| e.ip).collect::<Vec<_>>() && new_live == old_live {
+            continue;
+        }
+        write_addresses(tx, cur.id, d, live).await?;
+        let (added, removed) = sigma_store::ip::diff(&old_live, &new_live);
+        record_history(tx, cur.id, &d.hostname, &added, &removed, now).await?;
+    }
+    Ok(())
+}
+
 /// `DRAFT_COLUMNS` of many drafts, one vector per column, borrowing from
 /// the drafts where the column is text.
 #[derive(Default)]

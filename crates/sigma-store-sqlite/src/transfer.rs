@@ -61,9 +61,7 @@ impl TransferStore for SqliteStore {
             insert_provider(&mut tx, *id, p).await?;
         }
         insert_many(&mut tx, &plan.creates, Source::Import).await?;
-        for (old, draft) in &plan.updates {
-            vps::update(&mut tx, old.id, draft, old.version).await?;
-        }
+        vps::update_many(&mut tx, &plan.updates).await?;
         record_summary(&mut tx, by, "import", "vps", plan::import_summary(&plan.report)).await?;
         tx.commit().await?;
         Ok(plan.report)

@@ -9,6 +9,7 @@ use sigma_types::{CountBy, Page, PageRequest, SortOrder, Source, Stats, Vps, Vps
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use std::net::IpAddr;
+use std::sync::LazyLock;
 use uuid::Uuid;
 
 pub(crate) const LIVE: &str = "v.status <> 'retired' AND v.deleted_at IS NULL";
@@ -292,6 +293,47 @@ pub(crate) async fn update(tx: &mut SqliteConnection, id: Uuid, d: &VpsDraft, ve
     let (added, removed) = sigma_store::ip::diff(&live_ips(&cur), &new_live);
     record_history(tx, id, &d.hostname, &added, &removed, now).await?;
     get_vps(&mut *tx, id).await
+}
+
+/// Applies an import's updates: each `(current, draft)` pair replaces the
+/// editable fields of a VPS the import read in this transaction. The plan
+/// has checked host names and addresses, so each VPS costs one statement;
+/// addresses, tags and address history are rewritten only where they
+/// change. `VersionMismatch` when a VPS is not at the version read.
+pub(crate) async fn update_many(tx: &mut SqliteConnection, items: &[(Vps, VpsDraft)]) -> Result<()> {
+    static UPDATE: LazyLock<String> = LazyLock::new(|| {
+        let sets: Vec<String> = DRAFT_COLUMNS.iter().map(|c| format!("{c} = ?")).collect();
+        format!(
+            "UPDATE vps SET {}, updated_at = ?, retired_at = ?, version = version + 1
+             WHERE id = ? AND version = ? AND deleted_at IS NULL",
+            sets.join(", ")
+        )
+    });
+    let now = now();
+    for (cur, d) in items {
+        let retired_at = (d.status == VpsStatus::Retired).then(|| cur.retired_at.unwrap_or(now));
+        let done = bind_draft(sqlx::query(&UPDATE), d)
+            .bind(ts(now))
+            .bind(retired_at.map(ts))
+            .bind(cur.id.to_string())
+            .bind(cur.version)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::VersionMismatch);
+        }
+        let live = d.is_live();
+        let new_live = if live { draft_ips(d) } else { Vec::new() };
+        let old_live = live_ips(cur);
+        let same_addresses = draft_ips(d) == cur.ip_addresses.iter().map(|e| e.ip).collect::<Vec<_>>();
+        if same_addresses && new_live == old_live && d.tags == cur.tags {
+            continue;
+        }
+        write_children(tx, cur.id, d, live).await?;
+        let (added, removed) = sigma_store::ip::diff(&old_live, &new_live);
+        record_history(tx, cur.id, &d.hostname, &added, &removed, now).await?;
+    }
+    Ok(())
 }
 
 pub(crate) async fn retire(tx: &mut SqliteConnection, id: Uuid) -> Result<Vps> {

@@ -349,9 +349,48 @@ async fn import_upserts_by_hostname_among_live_vps(app: TestApp) {
     let other = expect(app.get(&format!("/api/vps/{}", other["id"].as_str().unwrap())).await, 200).await;
     assert_eq!(other["status"], "retired");
     assert!(other["retired_at"].is_string());
+    let history = expect(app.get("/api/ip-history?ip=203.0.113.5").await, 200).await;
+    assert!(history[0]["released_at"].is_string(), "retiring releases the addresses: {history}");
+
+    // Tags through an import; a change of notes alone leaves the addresses
+    // and their history as they were.
+    let tokyo_id = live["id"].as_str().unwrap();
+    let report = expect(
+        csv_import(
+            &app,
+            "",
+            "hostname,tags,notes
+tokyo-1,\"iplc,jp\",moved
+",
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(report["updated"], 1);
+    let tagged = expect(app.get("/api/vps?tag=jp").await, 200).await;
+    assert_eq!(tagged["data"][0]["id"], live["id"], "{tagged}");
+    let before = expect(app.get(&format!("/api/vps/{tokyo_id}/ip-history")).await, 200).await;
+    let report = expect(
+        csv_import(
+            &app,
+            "",
+            "hostname,notes
+tokyo-1,again
+",
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(report["updated"], 1);
+    assert_eq!(expect(app.get(&format!("/api/vps/{tokyo_id}/ip-history")).await, 200).await, before);
+    let tokyo = expect(app.get(&format!("/api/vps/{tokyo_id}")).await, 200).await;
+    assert_eq!((&tokyo["notes"], &tokyo["tags"]), (&json!("again"), &json!(["iplc", "jp"])));
+    assert_eq!(expect(app.get("/api/vps?ip=203.0.113.3").await, 200).await["data"][0]["id"], live["id"]);
 
     let audit = expect(app.get("/api/audit-logs?action=import").await, 200).await;
-    assert_eq!(audit["total"], 3, "one audit entry per stored import: {audit}");
+    assert_eq!(audit["total"], 5, "one audit entry per stored import: {audit}");
 }
 
 async fn export_filters_and_formats(app: TestApp) {
