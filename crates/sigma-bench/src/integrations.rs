@@ -38,7 +38,10 @@ pub struct ImportFigures {
     pub rows: u64,
     pub bytes: usize,
     pub took: Duration,
-    pub created: u64,
+    /// `created` or `updated`: what the import did to each row.
+    pub result: &'static str,
+    /// Rows with that result.
+    pub done: u64,
     pub rss_before: u64,
     pub peak_rss: u64,
     pub error: Option<String>,
@@ -50,13 +53,14 @@ pub struct BackendFigures {
     pub vps: u64,
     pub seeding: Duration,
     pub cases: Vec<Measured>,
-    pub import: ImportFigures,
+    /// The new rows, then the same rows edited.
+    pub imports: Vec<ImportFigures>,
 }
 
 impl BackendFigures {
     /// Whether every request and the import succeeded.
     pub fn clean(&self) -> bool {
-        self.cases.iter().all(|c| c.errors == 0) && self.import.error.is_none()
+        self.cases.iter().all(|c| c.errors == 0) && self.imports.iter().all(|i| i.error.is_none())
     }
 }
 
@@ -202,23 +206,54 @@ pub async fn measure(
         measured.push(m);
     }
 
+    // The file of new VPS, then the same file with each row's price and
+    // notes edited, as when an exported sheet comes back: every row an update.
     let file = import_file(settings.import_rows);
+    let edited = file.replace(",4.99,USD,", ",5.49,USD,").replace("from the old sheet", "edited");
+    let mut imports = Vec::new();
+    for (file, result) in [(file, "created"), (edited, "updated")] {
+        let figures = time_import(&client, &server.base_url, pid, file, result).await?;
+        eprintln!(
+            "   import of {} rows ({:.1} MB), {result}: {:.2} s, peak RSS {:.0} MB",
+            settings.import_rows,
+            mb(figures.bytes as u64),
+            figures.took.as_secs_f64(),
+            mb(figures.peak_rss)
+        );
+        if let Some(e) = &figures.error {
+            eprintln!("   import failed: {e}");
+        }
+        imports.push(ImportFigures { rows: settings.import_rows, ..figures });
+    }
+    drop(client);
+    let _ = server.stop().await;
+    Ok(BackendFigures { backend, version, vps: settings.vps, seeding, cases: measured, imports })
+}
+
+/// Posts a CSV import and times it; `result` is what every row should get.
+async fn time_import(
+    client: &reqwest::Client,
+    base_url: &str,
+    pid: u32,
+    file: String,
+    result: &'static str,
+) -> anyhow::Result<ImportFigures> {
     let bytes = file.len();
     let rss_before = server::rss(pid)?;
     let sampler = RssSampler::start(pid);
     let started = Instant::now();
     let answer = client
-        .post(format!("{}/api/vps/import?format=csv&create_providers=true", server.base_url))
+        .post(format!("{base_url}/api/vps/import?format=csv&create_providers=true"))
         .header("content-type", "text/csv")
         .body(file)
         .send()
         .await;
     let took = started.elapsed();
     let peak_rss = sampler.finish().await;
-    let (created, error) = match answer {
+    let (done, error) = match answer {
         Ok(r) if r.status().is_success() => {
             let report: serde_json::Value = r.json().await?;
-            (report["created"].as_u64().unwrap_or(0), None)
+            (report[result].as_u64().unwrap_or(0), None)
         }
         Ok(r) => {
             let status = r.status();
@@ -226,26 +261,7 @@ pub async fn measure(
         }
         Err(e) => (0, Some(e.to_string())),
     };
-    eprintln!(
-        "   import of {} rows ({:.1} MB): {:.2} s, peak RSS {:.0} MB",
-        settings.import_rows,
-        mb(bytes as u64),
-        took.as_secs_f64(),
-        mb(peak_rss)
-    );
-    if let Some(e) = &error {
-        eprintln!("   import failed: {e}");
-    }
-    drop(client);
-    let _ = server.stop().await;
-    Ok(BackendFigures {
-        backend,
-        version,
-        vps: settings.vps,
-        seeding,
-        cases: measured,
-        import: ImportFigures { rows: settings.import_rows, bytes, took, created, rss_before, peak_rss, error },
-    })
+    Ok(ImportFigures { rows: 0, bytes, took, result, done, rss_before, peak_rss, error })
 }
 
 /// `requests` sequential reads of `path`, each right after a change of one
@@ -341,11 +357,10 @@ pub fn markdown(run: &report::Run, figures: &[BackendFigures], skipped: &[(&str,
         "\n| Backend | Version | Fleet before (seeding) | CSV import | File | Outcome | Time | Rows/s | Server RSS before → peak | Goal |"
     );
     let _ = writeln!(o, "|---|---|--:|--:|--:|---|--:|--:|--:|---|");
-    for f in figures {
-        let i = &f.import;
+    for (f, i) in figures.iter().flat_map(|f| f.imports.iter().map(move |i| (f, i))) {
         let secs = i.took.as_secs_f64();
         let outcome = match &i.error {
-            None => format!("{} rows created", thousands(i.created)),
+            None => format!("{} rows {}", thousands(i.done), i.result),
             Some(e) => format!("failed: {e}"),
         };
         let _ = writeln!(

@@ -9,7 +9,6 @@ use sigma_types::{CountBy, Page, PageRequest, SortOrder, Source, Stats, Vps, Vps
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use std::net::IpAddr;
-use std::sync::LazyLock;
 use uuid::Uuid;
 
 pub(crate) const LIVE: &str = "v.status <> 'retired' AND v.deleted_at IS NULL";
@@ -295,33 +294,35 @@ pub(crate) async fn update(tx: &mut SqliteConnection, id: Uuid, d: &VpsDraft, ve
     get_vps(&mut *tx, id).await
 }
 
+/// Rows per multi-row update: 32 parameters a row, under SQLite's 32,766.
+const UPDATE_BATCH: usize = 500;
+
 /// Applies an import's updates: each `(current, draft)` pair replaces the
 /// editable fields of a VPS the import read in this transaction. The plan
-/// has checked host names and addresses, so each VPS costs one statement;
-/// addresses, tags and address history are rewritten only where they
-/// change. `VersionMismatch` when a VPS is not at the version read.
+/// has checked host names and addresses, so the rows are updated 500 to a
+/// statement; addresses, tags and address history are rewritten only where
+/// they change. `VersionMismatch` when a VPS is not at the version read.
 pub(crate) async fn update_many(tx: &mut SqliteConnection, items: &[(Vps, VpsDraft)]) -> Result<()> {
-    static UPDATE: LazyLock<String> = LazyLock::new(|| {
-        let sets: Vec<String> = DRAFT_COLUMNS.iter().map(|c| format!("{c} = ?")).collect();
-        format!(
-            "UPDATE vps SET {}, updated_at = ?, retired_at = ?, version = version + 1
-             WHERE id = ? AND version = ? AND deleted_at IS NULL",
-            sets.join(", ")
-        )
-    });
     let now = now();
-    for (cur, d) in items {
-        let retired_at = (d.status == VpsStatus::Retired).then(|| cur.retired_at.unwrap_or(now));
-        let done = bind_draft(sqlx::query(&UPDATE), d)
-            .bind(ts(now))
-            .bind(retired_at.map(ts))
-            .bind(cur.id.to_string())
-            .bind(cur.version)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() != 1 {
+    let sets: Vec<String> = DRAFT_COLUMNS.iter().map(|c| format!("{c} = n.{c}")).collect();
+    for chunk in items.chunks(UPDATE_BATCH) {
+        let mut q =
+            QueryBuilder::<Sqlite>::new(format!("WITH n ({}, id, version, retired_at) AS (", DRAFT_COLUMNS.join(", ")));
+        q.push_values(chunk, |mut b, (cur, d)| {
+            push_draft(&mut b, d);
+            let retired_at = (d.status == VpsStatus::Retired).then(|| ts(cur.retired_at.unwrap_or(now)));
+            b.push_bind(cur.id.to_string()).push_bind(cur.version).push_bind(retired_at);
+        });
+        q.push(format!(") UPDATE vps SET {}, updated_at = ", sets.join(", "))).push_bind(ts(now)).push(
+            ", retired_at = n.retired_at, version = vps.version + 1 FROM n
+                 WHERE vps.id = n.id AND vps.version = n.version AND vps.deleted_at IS NULL",
+        );
+        let done = q.build().execute(&mut *tx).await?;
+        if done.rows_affected() != chunk.len() as u64 {
             return Err(StoreError::VersionMismatch);
         }
+    }
+    for (cur, d) in items {
         let live = d.is_live();
         let new_live = if live { draft_ips(d) } else { Vec::new() };
         let old_live = live_ips(cur);
