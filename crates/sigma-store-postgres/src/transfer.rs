@@ -133,13 +133,8 @@ async fn load_context(tx: &mut PgConnection, mentioned: &plan::Mentioned) -> Res
     // Providers are locked against deletion while VPS are attached to them.
     let providers: Vec<(Uuid, String)> =
         sqlx::query_as("SELECT id, name FROM providers FOR KEY SHARE").fetch_all(&mut *tx).await?;
-    let live = sqlx::query(&format!("{VPS_SELECT} WHERE {LIVE} AND v.hostname = ANY ($1) FOR NO KEY UPDATE OF v"))
-        .bind(hostnames)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(rows::vps)
-        .collect::<Result<_>>()?;
+    let sql = format!("{VPS_SELECT} WHERE {LIVE} AND v.hostname = ANY ($1) FOR NO KEY UPDATE OF v");
+    let live = read_vps(tx, sqlx::query(&sql).bind(hostnames)).await?;
     let texts: Vec<String> = ips.iter().map(IpAddr::to_string).collect();
     let held: Vec<(String, Uuid, String)> = sqlx::query_as(
         "SELECT host(i.ip), v.id, v.hostname FROM vps_ip i JOIN vps v ON v.id = i.vps_id
@@ -153,14 +148,21 @@ async fn load_context(tx: &mut PgConnection, mentioned: &plan::Mentioned) -> Res
         let ip: IpAddr = ip.parse().map_err(StoreError::other)?;
         owners.insert(ip, (id, host));
     }
-    let by_id = sqlx::query(&format!("{VPS_SELECT} WHERE v.id = ANY ($1) FOR NO KEY UPDATE OF v"))
-        .bind(&mentioned.ids)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(rows::vps)
-        .collect::<Result<_>>()?;
+    let sql = format!("{VPS_SELECT} WHERE v.id = ANY ($1) FOR NO KEY UPDATE OF v");
+    let by_id = read_vps(tx, sqlx::query(&sql).bind(&mentioned.ids)).await?;
     Ok(VpsImportContext { providers, live, owners, by_id })
+}
+
+/// The VPS a query returns, read one row at a time: an import may read tens
+/// of thousands, and holding every raw row beside its parsed VPS would
+/// double what it takes.
+async fn read_vps(tx: &mut PgConnection, q: vps::Query<'_>) -> Result<Vec<Vps>> {
+    let mut out = Vec::new();
+    let mut stream = q.fetch(&mut *tx);
+    while let Some(row) = stream.try_next().await? {
+        out.push(rows::vps(&row)?);
+    }
+    Ok(out)
 }
 
 async fn insert_provider(tx: &mut PgConnection, id: Uuid, d: &ProviderDraft) -> Result<()> {

@@ -5,9 +5,11 @@ use crate::rows::{self, FLEET_SELECT, PROVIDER_SELECT, VPS_SELECT};
 use crate::vps::{self, LIVE, push_draft, push_filter};
 use crate::{SqliteStore, now, ts};
 use async_trait::async_trait;
+use futures::TryStreamExt;
 use sigma_store::transfer::{self as plan, VpsImportContext};
 use sigma_store::{AuditContext, FleetVps, ImportOptions, ProviderImportRow, Result, TransferStore, VpsImportRow};
 use sigma_types::{ImportReport, Provider, ProviderDraft, Source, Vps, VpsDraft, VpsFilter};
+use sqlx::sqlite::SqliteArguments;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -115,13 +117,8 @@ async fn load_context(tx: &mut SqliteConnection, mentioned: &plan::Mentioned) ->
     let (hostnames, ips) = (&mentioned.hostnames, &mentioned.ips);
     let providers: Vec<(String, String)> = sqlx::query_as("SELECT id, name FROM providers").fetch_all(&mut *tx).await?;
     let providers = providers.into_iter().map(|(id, name)| Ok((rows::uuid(&id)?, name))).collect::<Result<_>>()?;
-    let live = sqlx::query(&format!("{VPS_SELECT} WHERE {LIVE} AND v.hostname IN (SELECT value FROM json_each(?))"))
-        .bind(json_list(hostnames))
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(rows::vps)
-        .collect::<Result<_>>()?;
+    let sql = format!("{VPS_SELECT} WHERE {LIVE} AND v.hostname IN (SELECT value FROM json_each(?))");
+    let live = read_vps(tx, sqlx::query(&sql).bind(json_list(hostnames))).await?;
     let held: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT i.ip, v.id, v.hostname FROM vps_ip i JOIN vps v ON v.id = i.vps_id
          WHERE i.live = 1 AND i.ip IN (SELECT value FROM json_each(?))",
@@ -134,14 +131,24 @@ async fn load_context(tx: &mut SqliteConnection, mentioned: &plan::Mentioned) ->
         let ip: IpAddr = ip.parse().map_err(sigma_store::StoreError::other)?;
         owners.insert(ip, (rows::uuid(&id)?, host));
     }
-    let by_id = sqlx::query(&format!("{VPS_SELECT} WHERE v.id IN (SELECT value FROM json_each(?))"))
-        .bind(json_list(&mentioned.ids))
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(rows::vps)
-        .collect::<Result<_>>()?;
+    let sql = format!("{VPS_SELECT} WHERE v.id IN (SELECT value FROM json_each(?))");
+    let by_id = read_vps(tx, sqlx::query(&sql).bind(json_list(&mentioned.ids))).await?;
     Ok(VpsImportContext { providers, live, owners, by_id })
+}
+
+/// The VPS a query returns, read one row at a time: an import may read tens
+/// of thousands, and holding every raw row beside its parsed VPS would
+/// double what it takes.
+async fn read_vps<'q>(
+    tx: &mut SqliteConnection,
+    q: sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>,
+) -> Result<Vec<Vps>> {
+    let mut out = Vec::new();
+    let mut stream = q.fetch(&mut *tx);
+    while let Some(row) = stream.try_next().await? {
+        out.push(rows::vps(&row)?);
+    }
+    Ok(out)
 }
 
 async fn insert_provider(tx: &mut SqliteConnection, id: Uuid, d: &ProviderDraft) -> Result<()> {
