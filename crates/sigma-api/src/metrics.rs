@@ -78,7 +78,7 @@ impl Metrics {
         let fleet_cache = Family::<ResultLabels, Counter>::default();
         registry.register(
             "fleet_cache_lookups",
-            "Whole-fleet answers (targets, inventory) by result: hit (served from the cache) or miss",
+            "Lookups of answers kept under the fleet's version (targets, inventory, filtered VPS lists) by result: hit or miss",
             fleet_cache.clone(),
         );
         let agents = Family::<StatusLabels, Gauge>::default();
@@ -101,7 +101,7 @@ impl Metrics {
         Metrics { registry, requests, duration, pool, pool_max, db_up, vps, agents, heartbeats, fleet_cache }
     }
 
-    /// Counts one lookup of the whole-fleet answer cache.
+    /// Counts one lookup of the answers kept under the fleet's version.
     pub fn fleet_cache(&self, hit: bool) {
         self.fleet_cache.get_or_create(&ResultLabels { result: if hit { "hit" } else { "miss" } }).inc();
     }
