@@ -669,7 +669,7 @@ pub(crate) async fn list(
     order: SortOrder,
 ) -> Result<Page<Vps>> {
     let (column, nulls, dir) = sort_terms(sort, order);
-    if !f.tags.is_empty() || f.q.is_some() || f.ip.is_some() {
+    if f.matches_elsewhere() {
         return list_matches(pool, f, page, column, nulls, dir).await;
     }
 
@@ -681,7 +681,7 @@ pub(crate) async fn list(
 /// How many VPS `f` matches.
 pub(crate) async fn count(pool: &PgPool, f: &VpsFilter) -> Result<i64> {
     let mut count;
-    if *f == (VpsFilter { statuses: f.statuses.clone(), ..Default::default() }) {
+    if f.by_status_only() {
         // No filter but status (the UI's first page): the running tallies know the total.
         count = QueryBuilder::<Postgres>::new("SELECT COALESCE(SUM(n), 0)::BIGINT FROM vps_tally WHERE dim = 'status'");
         push_statuses(&mut count, "key", &f.statuses);

@@ -418,7 +418,7 @@ pub(crate) fn push_filter(q: &mut QueryBuilder<'_, Sqlite>, f: &VpsFilter) {
     // of the status through an index and look each up among the matches
     // (38 ms instead of 7 for a tag at 100,000 VPS). `+` keeps the status
     // index out of the plan.
-    let matched = !f.tags.is_empty() || f.q.is_some() || f.ip.is_some();
+    let matched = f.matches_elsewhere();
     push_statuses(q, if matched { "+v.status" } else { "v.status" }, &f.statuses);
     if let Some(c) = &f.country {
         q.push(" AND v.country = ").push_bind(c.clone());
@@ -540,7 +540,7 @@ pub(crate) async fn list(
 /// How many VPS `f` matches.
 pub(crate) async fn count(pool: &sqlx::SqlitePool, f: &VpsFilter) -> Result<i64> {
     let mut count;
-    if *f == (VpsFilter { statuses: f.statuses.clone(), ..Default::default() }) {
+    if f.by_status_only() {
         // No filter but status (the UI's first page): the running tallies know the total.
         count = QueryBuilder::<Sqlite>::new("SELECT COALESCE(SUM(n), 0) FROM vps_tally WHERE dim = 'status'");
         push_statuses(&mut count, "key", &f.statuses);
@@ -561,7 +561,7 @@ pub(crate) async fn page(
 ) -> Result<Vec<Vps>> {
     let order_by = order_by(sort, order);
     let mut q;
-    if !f.tags.is_empty() || f.q.is_some() || f.ip.is_some() {
+    if f.matches_elsewhere() {
         // Matches found through another table are sorted to find the page:
         // the page's ids first, then its rows, so what is sorted is the
         // keys, not every column of every match.

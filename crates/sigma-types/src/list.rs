@@ -146,6 +146,20 @@ pub struct VpsFilter {
     pub deleted: bool,
 }
 
+impl VpsFilter {
+    /// Whether it selects by status alone (or not at all): the whole fleet,
+    /// or some statuses of it, outside the trash.
+    pub fn by_status_only(&self) -> bool {
+        *self == VpsFilter { statuses: self.statuses.clone(), ..Default::default() }
+    }
+
+    /// Whether its matches are found through other tables or indexes than
+    /// the VPS columns: by tags, text or network.
+    pub fn matches_elsewhere(&self) -> bool {
+        !self.tags.is_empty() || self.q.is_some() || self.ip.is_some()
+    }
+}
+
 impl VpsListQuery {
     /// Checks the query; `today` anchors `expiring_within_days`.
     pub fn validate(self, today: NaiveDate) -> Result<(VpsFilter, PageRequest, VpsSort, SortOrder), FieldErrors> {

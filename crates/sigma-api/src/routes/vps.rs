@@ -10,7 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::Utc;
 use serde::Deserialize;
-use sigma_types::{ErrorBody, IpHistoryEntry, Page, Role, Source, Vps, VpsCreate, VpsFilter, VpsListQuery, VpsPatch};
+use sigma_types::{ErrorBody, IpHistoryEntry, Page, Role, Source, Vps, VpsCreate, VpsListQuery, VpsPatch};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -33,12 +33,12 @@ async fn list_vps(
     AppQuery(query): AppQuery<VpsListQuery>,
 ) -> ApiResult<Json<Page<Vps>>> {
     let (filter, page, sort, order) = query.validate(Utc::now().date_naive()).map_err(ApiError::validation)?;
-    if filter == (VpsFilter { statuses: filter.statuses.clone(), ..Default::default() }) {
+    if filter.by_status_only() {
         // The whole fleet or some statuses: the store counts these from its
         // tallies and reads the page straight off an index.
         return Ok(Json(state.store.list_vps(&filter, page, sort, order).await?));
     }
-    if !filter.tags.is_empty() || filter.q.is_some() || filter.ip.is_some() {
+    if filter.matches_elsewhere() {
         return Ok(Json(fleet_cache::vps_page(&state, &filter, page, sort, order).await?));
     }
     Ok(Json(fleet_cache::vps_page_counted(&state, &filter, page, sort, order).await?))
