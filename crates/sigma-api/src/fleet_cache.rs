@@ -119,24 +119,31 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = ApiResult<Vec<u8>>>,
 {
-    let version = state.store.fleet_version().await?;
-    let body = match state.fleet_cache.get(&key, version) {
-        Some(body) => {
-            state.metrics.fleet_cache(true);
-            body
-        }
-        None => {
-            state.metrics.fleet_cache(false);
-            let body = Bytes::from(build().await?);
-            state.fleet_cache.put(key, version, body.clone());
-            body
-        }
-    };
+    let body = kept(state, key, async || Ok(Bytes::from(build().await?))).await?;
     Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response())
 }
 
+/// What is kept for `key` at the fleet's current version, else what `build`
+/// makes, kept and returned; every lookup is counted in `/metrics`.
+async fn kept<F, Fut>(state: &AppState, key: String, build: F) -> ApiResult<Bytes>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = ApiResult<Bytes>>,
+{
+    let version = state.store.fleet_version().await?;
+    if let Some(bytes) = state.fleet_cache.get(&key, version) {
+        state.metrics.fleet_cache(true);
+        return Ok(bytes);
+    }
+    state.metrics.fleet_cache(false);
+    let bytes = build().await?;
+    state.fleet_cache.put(key, version, bytes.clone());
+    Ok(bytes)
+}
+
 /// A page of the VPS list `filter` selects, sorted by `sort` and `order`,
-/// with its total kept under the fleet's version (8 bytes).
+/// with its total kept under the fleet's version (8 bytes); the page is
+/// read beside the count.
 pub async fn vps_page_counted(
     state: &AppState,
     filter: &VpsFilter,
@@ -144,19 +151,12 @@ pub async fn vps_page_counted(
     sort: VpsSort,
     order: SortOrder,
 ) -> ApiResult<Page<Vps>> {
-    let version = state.store.fleet_version().await?;
-    let key = format!("vps-count {filter:?}");
-    let kept = state.fleet_cache.get(&key, version).and_then(|b| Some(i64::from_le_bytes(b.as_ref().try_into().ok()?)));
-    state.metrics.fleet_cache(kept.is_some());
-    let (total, data) = match kept {
-        Some(total) => (total, state.store.list_vps_page(filter, page, sort, order).await?),
-        None => {
-            let (total, data) =
-                tokio::try_join!(state.store.count_vps(filter), state.store.list_vps_page(filter, page, sort, order))?;
-            state.fleet_cache.put(key, version, Bytes::copy_from_slice(&total.to_le_bytes()));
-            (total, data)
-        }
-    };
+    let count = kept(state, format!("vps-count {filter:?}"), async || {
+        Ok(Bytes::copy_from_slice(&state.store.count_vps(filter).await?.to_le_bytes()))
+    });
+    let (total, data) =
+        tokio::try_join!(count, async { Ok(state.store.list_vps_page(filter, page, sort, order).await?) })?;
+    let total = i64::from_le_bytes(total.as_ref().try_into().map_err(ApiError::internal)?);
     Ok(Page { data, total, page: page.page, per_page: page.per_page })
 }
 
@@ -170,21 +170,11 @@ pub async fn vps_page(
     sort: VpsSort,
     order: SortOrder,
 ) -> ApiResult<Page<Vps>> {
-    let version = state.store.fleet_version().await?;
-    let key = format!("vps-ids {filter:?} {sort:?} {order:?}");
-    let ids = match state.fleet_cache.get(&key, version) {
-        Some(ids) => {
-            state.metrics.fleet_cache(true);
-            ids
-        }
-        None => {
-            state.metrics.fleet_cache(false);
-            let ids = state.store.list_vps_ids(filter, sort, order).await?;
-            let ids = Bytes::from(ids.iter().flat_map(|id| *id.as_bytes()).collect::<Vec<u8>>());
-            state.fleet_cache.put(key, version, ids.clone());
-            ids
-        }
-    };
+    let ids = kept(state, format!("vps-ids {filter:?} {sort:?} {order:?}"), async || {
+        let ids = state.store.list_vps_ids(filter, sort, order).await?;
+        Ok(Bytes::from(ids.iter().flat_map(|id| *id.as_bytes()).collect::<Vec<u8>>()))
+    })
+    .await?;
     let total = ids.len() / 16;
     let start = usize::try_from(page.offset()).unwrap_or(usize::MAX).min(total);
     let end = start.saturating_add(usize::try_from(page.limit()).unwrap_or(0)).min(total);

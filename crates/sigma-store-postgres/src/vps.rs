@@ -195,14 +195,8 @@ pub(crate) async fn update_many(tx: &mut PgConnection, items: &[(Vps, VpsDraft)]
         }
     }
     for (cur, d) in items {
-        let live = d.is_live();
-        let new_live = if live { draft_ips(d) } else { Vec::new() };
-        let old_live = live_ips(cur);
-        if draft_ips(d) == cur.ip_addresses.iter().map(|e| e.ip).collect::<Vec<_>>() && new_live == old_live {
-            continue;
-        }
-        write_addresses(tx, cur.id, d, live).await?;
-        let (added, removed) = sigma_store::ip::diff(&old_live, &new_live);
+        let Some((added, removed)) = sigma_store::address_change(cur, d) else { continue };
+        write_addresses(tx, cur.id, d, d.is_live()).await?;
         record_history(tx, cur.id, &d.hostname, &added, &removed, now).await?;
     }
     Ok(())

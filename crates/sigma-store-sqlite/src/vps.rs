@@ -323,16 +323,14 @@ pub(crate) async fn update_many(tx: &mut SqliteConnection, items: &[(Vps, VpsDra
         }
     }
     for (cur, d) in items {
-        let live = d.is_live();
-        let new_live = if live { draft_ips(d) } else { Vec::new() };
-        let old_live = live_ips(cur);
-        let same_addresses = draft_ips(d) == cur.ip_addresses.iter().map(|e| e.ip).collect::<Vec<_>>();
-        if same_addresses && new_live == old_live && d.tags == cur.tags {
+        let change = sigma_store::address_change(cur, d);
+        if change.is_none() && d.tags == cur.tags {
             continue;
         }
-        write_children(tx, cur.id, d, live).await?;
-        let (added, removed) = sigma_store::ip::diff(&old_live, &new_live);
-        record_history(tx, cur.id, &d.hostname, &added, &removed, now).await?;
+        write_children(tx, cur.id, d, d.is_live()).await?;
+        if let Some((added, removed)) = change {
+            record_history(tx, cur.id, &d.hostname, &added, &removed, now).await?;
+        }
     }
     Ok(())
 }

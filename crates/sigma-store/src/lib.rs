@@ -208,3 +208,13 @@ pub fn like_pattern(q: &str) -> String {
 pub fn live_ips(v: &Vps) -> Vec<IpAddr> {
     if v.is_live() { v.ip_addresses.iter().map(|e| e.ip).collect() } else { Vec::new() }
 }
+
+/// What replacing `cur` with `d` does to its address rows: `None` when they
+/// stay as they are (same addresses, same liveness), else the addresses it
+/// starts and stops holding while live, for the address history.
+pub fn address_change(cur: &Vps, d: &VpsDraft) -> Option<(Vec<IpAddr>, Vec<IpAddr>)> {
+    let old_live = live_ips(cur);
+    let new_live: Vec<IpAddr> = if d.is_live() { d.ip_addresses.iter().map(|e| e.ip).collect() } else { Vec::new() };
+    let same = d.ip_addresses.iter().map(|e| e.ip).eq(cur.ip_addresses.iter().map(|e| e.ip));
+    (!same || new_live != old_live).then(|| ip::diff(&old_live, &new_live))
+}
